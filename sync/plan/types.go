@@ -244,10 +244,24 @@ type Plan struct {
 	// only the plan could find (an unknown industry, a group conflict).
 	Invalid []state.Problem `json:"invalid,omitempty"`
 	Gates   []Gate          `json:"gates,omitempty"`
+	// Tree is the part of the hierarchy the reports draw: every group a
+	// change touches (by its final place) and its ancestors up to the root,
+	// parents before children, siblings by name. A renderer needs nothing
+	// else to draw the tree.
+	Tree []Node `json:"tree,omitempty"`
 	// Unchanged counts the owned objects the export wants as they are.
 	Unchanged Counts `json:"unchanged"`
 	// Owned counts the objects the plan may delete or deactivate.
 	Owned Counts `json:"owned"`
+}
+
+// Node is one group of Plan.Tree.
+type Node struct {
+	Ref    Ref `json:"ref"`
+	Parent Ref `json:"parent"` // zero for the root
+	// Folded counts the unchanged groups below this node that are not
+	// themselves in the tree; a report shows "… 212 unchanged groups".
+	Folded int `json:"folded,omitempty"`
 }
 
 // Counts counts groups and users.
