@@ -1,0 +1,29 @@
+package main
+
+import (
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// newLogger builds the zerolog logger on stderr: JSON, console, or auto
+// (console on a TTY, JSON otherwise).
+func newLogger(w io.Writer, tty bool, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Nop(), usagef("--log-level: unknown level %q (want debug, info, warn or error)", level)
+	}
+	switch format {
+	case "auto", "":
+		if tty {
+			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		}
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !tty}
+	case "json":
+	default:
+		return zerolog.Nop(), usagef("--log-format: unknown format %q (want json, console or auto)", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
