@@ -1,0 +1,99 @@
+// Package convirzatest is the sandbox: an in-memory Convirza Platform API v3
+// server, shaped like net/http/httptest, that every test, `convirza-sync demo`
+// and `convirza-sync sandbox` use as a stand-in for Convirza.
+//
+// Invariant: the sandbox refuses what the real API refuses. It is never a mock
+// that agrees with everything: every write goes through the rules of
+// /work/shared/convirza-api.md and the wire agreement (scope, sibling-name
+// uniqueness, parent checks, soft deletes, paging limits, unknown fields), and
+// the seeding helpers (AddGroup, AddUser) go through the same validation. All
+// state sits behind one mutex, which is never held while sleeping for latency,
+// so the sandbox is safe under heavy concurrent use. No secret (password,
+// token, refresh token) is kept in the call log.
+//
+// # Hosts
+//
+// One listener serves both hosts: the API base is URL+"/v3" and the auth base
+// is URL itself (POST {URL}/oauth/token, GET {URL}/v3/groups/list, ...).
+//
+// # Endpoints
+//
+// Every answer is the envelope {"code", "message", "data", "request_id",
+// "timestamp"} (errors may add "errors": [{"field", "message"}]) with a fresh
+// UUID request_id, also sent as the X-Request-Id header.
+//
+//	POST /oauth/token          {"email","password"}: any valid email, password "sandbox"
+//	POST /oauth/refresh-token  {"refresh_token"}: single use; the old pair dies
+//	POST /oauth/revoke-token   {"token","token_type":"access"|"refresh"}: 200 even when unknown
+//	GET  /v3/groups/list       immediate children; org_unit_id, status, group_name, limit 1..200, offset
+//	GET  /v3/groups/tree       active=true (default) | false; flat dotted codes, or nested (Shapes)
+//	GET  /v3/groups/org-list/  the unit, then every non-deleted descendant, pre-order
+//	GET|PATCH|DELETE /v3/groups/{id}, POST /v3/groups
+//	GET  /v3/users/list        every user of the subtree; name, email, role_id, user_status, sort_by, sort_order
+//	GET|PATCH|DELETE /v3/users/{id}, POST /v3/users
+//	GET  /v3/industry
+//
+// Listings sort groups by id and users by the asked key with ties broken by
+// ct_user_id (in the same direction). Empty optional fields are JSON null.
+// Creates answer 200 with {"orgUnitId": N} or {"userId": N}. Refusals: 400
+// for a bad body or rule, 401 for a missing or dead token and for anything
+// outside the caller's subtree, 404 for an unknown id (and for deleting what
+// is already deleted), 405 for a wrong method, 409 for a sibling-name or
+// username clash, 413 for a body over MaxBodyBytes, 429 for the login limit
+// and the rate limit (Retry-After in seconds; the rate limit also sends
+// X-RateLimit-Limit = the burst, X-RateLimit-Remaining, and X-RateLimit-Reset
+// = the Unix second at which the bucket is full again).
+//
+// The caller's own user cannot deactivate, demote or delete itself (400).
+//
+// # The state file (state.json), version 1
+//
+// LoadState, SaveState, NewFromState and `convirza-sync export` all use one
+// JSON document. A reader refuses any other version, an unknown field, trailing
+// data and a state that breaks the tree (see State.Validate):
+//
+//	{
+//	  "version": 1,
+//	  "top_group_id": 1001,
+//	  "groups": [
+//	    {"org_unit_id": 1001, "org_unit_ext_id": "ACME", "org_unit_name": "Acme Corp",
+//	     "org_unit_status": "active", "billing_id": 5001,
+//	     "address": "100 Main St", "city": "Boston", "state": "MA", "zip": "02110",
+//	     "phone_number": "+16175550100", "industry_id": 10, "timezone": "America/New_York",
+//	     "created": "2025-01-15T10:30:00Z", "modified": "2025-01-15T10:30:00Z"},
+//	    {"org_unit_id": 1002, "org_unit_ext_id": "ACME-EAST", "org_unit_name": "East",
+//	     "org_unit_parent_id": 1001, "org_unit_status": "inactive", ...}
+//	  ],
+//	  "users": [
+//	    {"ct_user_id": 10001, "email": "jane@acme.example", "first_name": "Jane",
+//	     "last_name": "Roe", "user_ext_id": "E-1", "status": "active", "role": "admin",
+//	     "group_org_unit_id": 1002, "created": "2025-02-01T09:00:00Z"}
+//	  ],
+//	  "industries": [{"industry_id": 10, "industry_name": "Technology"}]
+//	}
+//
+// Field by field:
+//   - top_group_id: the account's top group; it has no org_unit_parent_id
+//     (absent or 0) and is the only such group. Every other group reaches it
+//     through its parents.
+//   - groups: org_unit_status is active, inactive or deleted ("" reads as
+//     active). Empty strings may be left out. industry_id, when not 0, names an
+//     entry of industries. created/modified are RFC 3339 (UTC when written).
+//   - users: role is canonical (admin, standard or readonly); a reader also
+//     accepts the API's spellings ("Standard User", "2", ...) and normalizes
+//     them. status is active, inactive or deleted. group_org_unit_id names a
+//     group of the file. Optional: timezone, aliases, agent_ring_to,
+//     agent_code, score_call, access_audio.
+//   - industries: the reference list that GET /v3/industry serves.
+//
+// SaveState writes groups and users sorted by id, with two-space indentation,
+// so the file diffs well. Ids of new objects continue after the largest id in
+// the file.
+//
+// # Differences from the real API that a client may notice
+//
+// The sandbox answers unknown ids with 404 and ids outside the caller's scope
+// with 401, as the docs say. Faults (rate limit, FailRate, ambiguous creates)
+// apply to /v3 calls only; latency applies to every call. The login limit
+// applies to POST /oauth/token only.
+package convirzatest
