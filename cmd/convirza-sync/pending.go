@@ -13,5 +13,4 @@ func runPlan(context.Context, *env, *config, []string) error     { return errPen
 func runApply(context.Context, *env, *config, []string) error    { return errPending }
 func runValidate(context.Context, *env, *config, []string) error { return errPending }
 func runExport(context.Context, *env, *config, []string) error   { return errPending }
-func runSandbox(context.Context, *env, *config, []string) error  { return errPending }
 func runDemo(context.Context, *env, *config, []string) error     { return errPending }
