@@ -1,0 +1,316 @@
+package apply
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+	"github.com/convirza-sync/convirza-sync/sync/plan"
+	"github.com/convirza-sync/convirza-sync/sync/state"
+)
+
+// Drift is one before-value of a plan that no longer holds in Convirza.
+type Drift struct {
+	// ChangeID is the change it is about (0 for the plan as a whole) and
+	// Change describes it ("update group ORG-1").
+	ChangeID int    `json:"change"`
+	Change   string `json:"change_desc"`
+	// Kind and Key name the object checked: the change's own, or the group
+	// it goes under.
+	Kind plan.Kind `json:"kind"`
+	Key  string    `json:"key"`
+	// Field is the field whose value moved; "" when the object itself is
+	// in question (Planned and Now are then "present", "absent", "missing",
+	// "deleted", "active", "inactive").
+	Field   string `json:"field,omitempty"`
+	Planned string `json:"planned"`
+	Now     string `json:"now"`
+}
+
+// String renders the drift for people.
+func (d Drift) String() string {
+	if d.Field == "" {
+		return fmt.Sprintf("%s: the %s %s was %s when planned, now %s", d.Change, d.Kind, d.Key, d.Planned, d.Now)
+	}
+	return fmt.Sprintf("%s: %s %s: %s was %q when planned, now %q", d.Change, d.Kind, d.Key, d.Field, d.Planned, d.Now)
+}
+
+// CheckAccount refuses a plan that was made for another root group than the
+// one the current state was read under.
+func CheckAccount(p *plan.Plan, current *state.CurrentState) error {
+	if p.Account.RootID != current.RootID {
+		name := p.Account.RootExtID
+		if name == "" {
+			name = p.Account.RootName
+		}
+		if name != "" {
+			name = " (" + name + ")"
+		}
+		return fmt.Errorf("the plan was made for root group %d%s, and these credentials sync under root group %d", p.Account.RootID, name, current.RootID)
+	}
+	return nil
+}
+
+// CheckStale reports every before-value of the plan that no longer holds in
+// current, a freshly read state: the plan's root, each changed field's
+// Before, that each object changed is still there and not deleted, that
+// what a create makes is still absent, and that the existing group a create
+// or a move goes under is still there and active. A field that an earlier
+// change of the plan writes (the second rename of a swap) is compared by
+// that change, not again. The result is in change order; none means the
+// plan may be applied.
+func CheckStale(p *plan.Plan, current *state.CurrentState) []Drift {
+	var out []Drift
+	if p.Account.RootID != current.RootID {
+		out = append(out, Drift{Change: "plan", Kind: plan.KindGroup, Key: "root", Field: "root_id",
+			Planned: strconv.FormatInt(p.Account.RootID, 10), Now: strconv.FormatInt(current.RootID, 10)})
+	}
+	x := newStateIndex(current)
+	type fieldOf struct {
+		kind  plan.Kind
+		id    int64
+		field string
+	}
+	touched := map[fieldOf]bool{}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		fresh := func(field string) bool { return !touched[fieldOf{c.Kind, c.ObjectID, field}] }
+		out = append(out, x.check(c, fresh)...)
+		for _, f := range c.Fields {
+			touched[fieldOf{c.Kind, c.ObjectID, f.Field}] = true
+		}
+		if c.Action == plan.Deactivate || c.Action == plan.Reactivate {
+			touched[fieldOf{c.Kind, c.ObjectID, plan.FieldUserStatus}] = true
+		}
+	}
+	return out
+}
+
+// stateIndex finds the objects of a current state.
+type stateIndex struct {
+	groups       map[int64]*state.Group
+	groupsByExt  map[string]*state.Group // not deleted
+	users        map[int64]*state.User
+	usersByEmail map[string]*state.User // not deleted
+	usersByExt   map[string]*state.User // not deleted
+}
+
+func newStateIndex(current *state.CurrentState) *stateIndex {
+	x := &stateIndex{
+		groups:       make(map[int64]*state.Group, len(current.Groups)),
+		groupsByExt:  map[string]*state.Group{},
+		users:        make(map[int64]*state.User, len(current.Users)),
+		usersByEmail: map[string]*state.User{},
+		usersByExt:   map[string]*state.User{},
+	}
+	for i := range current.Groups {
+		g := &current.Groups[i]
+		x.groups[g.ID] = g
+		if g.ExtID != "" && g.Status != state.StatusDeleted {
+			x.groupsByExt[normalize.Text(g.ExtID)] = g
+		}
+	}
+	for i := range current.Users {
+		u := &current.Users[i]
+		x.users[u.ID] = u
+		if u.Status == state.StatusDeleted {
+			continue
+		}
+		x.usersByEmail[normalize.Key(u.Email)] = u
+		if u.ExtID != "" {
+			x.usersByExt[normalize.Text(u.ExtID)] = u
+		}
+	}
+	return x
+}
+
+// check returns the drifts of one change; fresh reports whether no earlier
+// change of the plan writes that field of the change's object.
+func (x *stateIndex) check(c *plan.Change, fresh func(field string) bool) []Drift {
+	var out []Drift
+	drift := func(kind plan.Kind, key, field, planned, now string) {
+		out = append(out, Drift{ChangeID: c.ID, Change: fmt.Sprintf("change %d (%s)", c.ID, describe(c)),
+			Kind: kind, Key: key, Field: field, Planned: planned, Now: now})
+	}
+	// The group the object goes under, when it exists already.
+	if c.Parent.ID != 0 && (c.Action == plan.Create || c.Action == plan.Move) {
+		g, ok := x.groups[c.Parent.ID]
+		switch {
+		case !ok:
+			drift(plan.KindGroup, c.Parent.String(), "", "active", "missing")
+		case !g.Active():
+			drift(plan.KindGroup, c.Parent.String(), "", "active", string(g.Status))
+		}
+	}
+	if c.Action == plan.Create {
+		if c.Kind == plan.KindGroup {
+			if g, ok := x.groupsByExt[normalize.Text(createKey(c))]; ok {
+				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", g.ID))
+			}
+			return out
+		}
+		if f, ok := c.Field(plan.FieldUsername); ok {
+			if u, ok := x.usersByEmail[normalize.Key(f.After)]; ok {
+				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", u.ID))
+				return out
+			}
+		}
+		if f, ok := c.Field(plan.FieldUserExtID); ok && f.After != "" {
+			if u, ok := x.usersByExt[normalize.Text(f.After)]; ok {
+				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", u.ID))
+			}
+		}
+		return out
+	}
+	if c.ObjectID == 0 {
+		// An object this plan creates: nothing to compare yet.
+		return out
+	}
+	var value func(field string) (string, bool)
+	var status state.Status
+	var ok bool
+	switch c.Kind {
+	case plan.KindGroup:
+		var g *state.Group
+		if g, ok = x.groups[c.ObjectID]; ok {
+			status = g.Status
+			value = func(f string) (string, bool) { return groupValue(g, f) }
+		}
+	case plan.KindUser:
+		var u *state.User
+		if u, ok = x.users[c.ObjectID]; ok {
+			status = u.Status
+			value = func(f string) (string, bool) { return userValue(u, f) }
+		}
+	default:
+		return out
+	}
+	switch {
+	case !ok:
+		drift(c.Kind, c.Key, "", "present", "missing")
+		return out
+	case status == state.StatusDeleted:
+		drift(c.Kind, c.Key, "", "present", "deleted")
+		return out
+	}
+	for _, f := range c.Fields {
+		if now, known := value(f.Field); known && fresh(f.Field) && !sameValue(f.Field, f.Before, now) {
+			drift(c.Kind, c.Key, f.Field, f.Before, now)
+		}
+	}
+	if _, has := c.Field(plan.FieldUserStatus); c.Kind == plan.KindUser && !has && fresh(plan.FieldUserStatus) {
+		active := status == state.StatusActive || status == ""
+		switch {
+		case c.Action == plan.Deactivate && !active:
+			drift(c.Kind, c.Key, "", "active", string(status))
+		case c.Action == plan.Reactivate && active:
+			drift(c.Kind, c.Key, "", "inactive", string(state.StatusActive))
+		}
+	}
+	return out
+}
+
+func idText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// groupValue is a group's value of a request field, as text.
+func groupValue(g *state.Group, field string) (string, bool) {
+	switch field {
+	case plan.FieldName:
+		return g.Name, true
+	case plan.FieldExtID:
+		return g.ExtID, true
+	case plan.FieldParent:
+		return idText(g.ParentID), true
+	case plan.FieldAddress:
+		return g.Address, true
+	case plan.FieldCity:
+		return g.City, true
+	case plan.FieldState:
+		return g.State, true
+	case plan.FieldZip:
+		return g.Zip, true
+	case plan.FieldPhone:
+		return g.Phone, true
+	case plan.FieldIndustryID:
+		return idText(g.IndustryID), true
+	}
+	return "", false
+}
+
+// userValue is a user's value of a request field, as text.
+func userValue(u *state.User, field string) (string, bool) {
+	switch field {
+	case plan.FieldUsername:
+		return u.Email, true
+	case plan.FieldFirstName:
+		return u.FirstName, true
+	case plan.FieldLastName:
+		return u.LastName, true
+	case plan.FieldRole:
+		return string(u.Role), true
+	case plan.FieldUserGroup:
+		return idText(u.GroupID), true
+	case plan.FieldUserExtID:
+		return u.ExtID, true
+	case plan.FieldUserStatus:
+		if u.Status == "" {
+			return string(state.StatusActive), true
+		}
+		return string(u.Status), true
+	}
+	return "", false
+}
+
+// sameValue compares a planned before-value with the value now, the way the
+// planner compares: ids as numbers, phones as E.164, states as USPS codes,
+// emails ignoring case, roles in any spelling, text after collapsing
+// whitespace.
+func sameValue(field, planned, now string) bool {
+	if planned == now {
+		return true
+	}
+	switch field {
+	case plan.FieldParent, plan.FieldIndustryID, plan.FieldUserGroup:
+		a, errA := parseID(planned)
+		b, errB := parseID(now)
+		return errA == nil && errB == nil && a == b
+	case plan.FieldPhone:
+		return normalize.PhoneEqual(planned, now, "")
+	case plan.FieldState:
+		a, okA := normalize.State(planned)
+		b, okB := normalize.State(now)
+		if okA && okB {
+			return a == b
+		}
+	case plan.FieldUsername:
+		return normalize.Key(planned) == normalize.Key(now)
+	case plan.FieldRole:
+		a, okA := state.ParseRole(planned)
+		b, okB := state.ParseRole(now)
+		return okA && okB && a == b
+	case plan.FieldUserStatus:
+		return strings.EqualFold(orActive(planned), orActive(now))
+	}
+	return normalize.Text(planned) == normalize.Text(now)
+}
+
+func orActive(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return string(state.StatusActive)
+	}
+	return strings.TrimSpace(s)
+}
+
+func parseID(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}

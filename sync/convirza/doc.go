@@ -1,0 +1,32 @@
+// Package convirza is a client for the Convirza Platform API v3, in the shape
+// of go-github: a Client with one service per resource (Groups, Users,
+// Industries), calls of the form (ctx, args...) (*T, *Response, error), typed
+// errors (*APIError, *RateLimitError, *MalformedResponseError, and the
+// sentinels ErrUnauthorized and ErrOutcomeUnknown), and paging iterators.
+//
+// Invariants:
+//
+//   - Every /v3 request, pages and retries included, waits on one shared
+//     token bucket (golang.org/x/time/rate). A 429 slows the whole client down
+//     (the rate is halved, then recovers additively) and no request leaves
+//     before the instant a Retry-After named.
+//   - A POST whose outcome is unknown (sent, then no answer, a reset, a
+//     timeout, or a 500/502/503/504) is never retried: the error wraps
+//     ErrOutcomeUnknown so the caller can look again first. GET, PATCH and
+//     DELETE are retried with capped exponential backoff and full jitter.
+//   - A 401 is answered by exactly one refresh (or a fresh login), shared by
+//     every call that saw it; a second 401 is ErrUnauthorized. The client
+//     never loops on 401.
+//   - No secret (access token, refresh token, password) appears in any error,
+//     log line or URL: tokens travel only in the Authorization header and in
+//     the JSON bodies of the auth calls.
+//   - Decoding is tolerant (the robustness principle of convirza-api.md):
+//     numbers may arrive as strings, timestamps as org_unit_* or group_*,
+//     details as data or data.group, roles in any spelling. Unknown fields are
+//     ignored. A response that cannot mean anything (not JSON, an HTML page, an
+//     envelope without data) is a *MalformedResponseError, never a panic and
+//     never a silent zero value.
+//
+// This package reads no flags and no environment: everything comes in
+// through Options.
+package convirza

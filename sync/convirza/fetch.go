@@ -1,0 +1,705 @@
+package convirza
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/convirza-sync/convirza-sync/sync/state"
+)
+
+// DefaultFetchConcurrency is how many requests FetchState keeps in flight
+// when FetchOptions.Concurrency is 0. The limiter sets the pace; this only
+// bounds the requests waiting on it.
+const DefaultFetchConcurrency = 16
+
+// FetchOptions says what FetchState reads.
+type FetchOptions struct {
+	// Root is the group everything is read under: "" for the caller's own
+	// group (after a login, user.org_unit_id; with a static token, the first
+	// node of the tree), "id:N", or an org_unit_ext_id.
+	Root string
+	// Industries also reads the industry list (one more call).
+	Industries bool
+	// RootDetails always reads the root's full record (GET /groups/{id}, one
+	// more call). Without it, the root's ext id comes from the user listing
+	// when a user row names it, and the call is only made when none does.
+	RootDetails bool
+	// Concurrency bounds the requests in flight; 0 means
+	// DefaultFetchConcurrency.
+	Concurrency int
+}
+
+// FetchStats reports what FetchState cost.
+type FetchStats struct {
+	// Calls counts every /v3 request FetchState sent, retries included (auth
+	// calls aside).
+	Calls int
+	// Formula is the minimum of the issue: 1 tree + Σ⌈children/200⌉ over the
+	// parents that have children + ⌈users/200⌉. Calls exceeds it by
+	// RootCalls, IndustryCalls and retries, by one when there are no users
+	// (one page says so), and, for an ext-id root, by the listings above the
+	// root that finding it took.
+	Formula int
+	// The calls by kind.
+	TreeCalls, GroupListCalls, UserListCalls, RootCalls, IndustryCalls int
+	// ParentsWithChildren counts the groups whose children were listed.
+	ParentsWithChildren int
+	// Groups (the root included) and Users read.
+	Groups, Users int
+	Duration      time.Duration
+}
+
+// rootSpec is a parsed FetchOptions.Root.
+type rootSpec struct {
+	id    int64
+	extID string
+}
+
+func parseRoot(s string) (rootSpec, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "id:"); ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+		if err != nil || n <= 0 {
+			return rootSpec{}, fmt.Errorf("root %q: want id:N with N a positive org_unit_id", s)
+		}
+		return rootSpec{id: n}, nil
+	}
+	return rootSpec{extID: s}, nil
+}
+
+// fetchCounters count FetchState's calls by kind.
+type fetchCounters struct {
+	tree, groups, users, root, industries atomic.Int64
+}
+
+// FetchState reads the current state under the root: every group of any
+// status but deleted, every user, and (if asked) the industries, with the
+// fewest calls it can:
+//
+//  1. the tree, once, with active=false (inactive groups and what is below
+//     them are in it), to learn the shape; in parallel, when the root is
+//     already known, the first page of users;
+//  2. List Child Groups, 200 a page, only for the parents that have
+//     children: the tree gives each parent's count, so every page is known
+//     and fetched at once, concurrently under the limiter;
+//  3. List Users once from the root (it covers every sub-group): the first
+//     page gives the total, the other pages are fetched concurrently; rows
+//     are de-duplicated by ct_user_id;
+//  4. the root's own ext id: a user row that names the root (as its group,
+//     parent group or account) gives it for free; otherwise one GET
+//     /groups/{id}. The root's name comes from the tree.
+//
+// A listing whose pages disagree (the data moved while it was read) is read
+// again, page after page, once.
+func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.CurrentState, FetchStats, error) {
+	start := time.Now()
+	var st FetchStats
+	var cnt fetchCounters
+	finish := func() FetchStats {
+		st.TreeCalls = int(cnt.tree.Load())
+		st.GroupListCalls = int(cnt.groups.Load())
+		st.UserListCalls = int(cnt.users.Load())
+		st.RootCalls = int(cnt.root.Load())
+		st.IndustryCalls = int(cnt.industries.Load())
+		st.Calls = st.TreeCalls + st.GroupListCalls + st.UserListCalls + st.RootCalls + st.IndustryCalls
+		st.Duration = time.Since(start)
+		return st
+	}
+	spec, err := parseRoot(opts.Root)
+	if err != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", err)
+	}
+	if err := c.Login(ctx); err != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", err)
+	}
+	caller, hasCaller := c.Caller()
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = DefaultFetchConcurrency
+	}
+	f := &fetcher{c: c, cnt: &cnt, conc: conc}
+
+	// The root, when it is known before the tree.
+	rootID := spec.id
+	if spec.extID == "" && rootID == 0 && hasCaller {
+		rootID = caller.OrgUnitID
+	}
+
+	// Phase 1: the tree, with the first user page and the industries beside
+	// it.
+	var (
+		tree       []TreeNode
+		industries []state.Industry
+		users      *pagedRead[userJSON]
+		usersErr   error
+	)
+	{
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			var err error
+			tree, _, err = c.Groups.Tree(withCallCounter(gctx, &cnt.tree), false)
+			if err != nil {
+				return fmt.Errorf("read group tree: %w", err)
+			}
+			return nil
+		})
+		if rootID != 0 {
+			// Its failure waits until the tree has said whether the root
+			// exists: "not in the tree" is the better message.
+			users = f.userListing(rootID)
+			g.Go(func() error {
+				usersErr = users.page(withCallCounter(gctx, &cnt.users), 0)
+				return nil
+			})
+		}
+		if opts.Industries {
+			g.Go(func() error {
+				var err error
+				industries, _, err = c.Industries.List(withCallCounter(gctx, &cnt.industries))
+				if err != nil {
+					return fmt.Errorf("list industries: %w", err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, finish(), fmt.Errorf("fetch state: %w", err)
+		}
+	}
+	if len(tree) == 0 {
+		return nil, finish(), fmt.Errorf("fetch state: the group tree is empty: the credentials see no group")
+	}
+	t := newTreeIndex(tree)
+
+	// The root, from the tree.
+	var rootGroup *state.Group // the root's full record, when a call gave it
+	listed := map[int64][]state.Group{}
+	switch {
+	case spec.extID != "":
+		var err error
+		rootID, rootGroup, err = f.findExtID(ctx, t, spec.extID, listed)
+		if err != nil {
+			return nil, finish(), fmt.Errorf("fetch state: find root %q: %w", spec.extID, err)
+		}
+	case rootID == 0:
+		rootID = tree[0].ID // a static token: the caller's group is the top of its tree
+	}
+	if !t.has(rootID) {
+		what := "root id:" + strconv.FormatInt(rootID, 10)
+		if spec.id == 0 {
+			what = fmt.Sprintf("the caller's group %d", rootID)
+		}
+		return nil, finish(), fmt.Errorf("fetch state: %s is not in the caller's group tree (unknown, deleted or out of scope)", what)
+	}
+
+	if usersErr != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", usersErr)
+	}
+
+	// Phase 2: every page of children under the root, and the users.
+	parents := t.parentsUnder(rootID)
+	if users == nil {
+		users = f.userListing(rootID)
+	}
+	childReads := map[int64]*pagedRead[state.Group]{}
+	{
+		r := f.newRunner(ctx)
+		for _, p := range parents {
+			if _, done := listed[p]; done {
+				continue
+			}
+			pr := f.childListing(p)
+			childReads[p] = pr
+			for off := 0; off < t.childCount(p); off += PageSize {
+				r.run(func(ctx context.Context) error { return pr.page(withCallCounter(ctx, &cnt.groups), off) })
+			}
+		}
+		r.run(func(ctx context.Context) error {
+			uctx := withCallCounter(ctx, &cnt.users)
+			if !users.has(0) {
+				if err := users.page(uctx, 0); err != nil {
+					return err
+				}
+			}
+			for off := PageSize; off < users.total(); off += PageSize {
+				r.run(func(ctx context.Context) error { return users.page(withCallCounter(ctx, &cnt.users), off) })
+			}
+			return nil
+		})
+		if err := r.wait(); err != nil {
+			return nil, finish(), fmt.Errorf("fetch state: %w", err)
+		}
+	}
+	for p, pr := range childReads {
+		groups, err := pr.result(withCallCounter(ctx, &cnt.groups))
+		if err != nil {
+			return nil, finish(), fmt.Errorf("fetch state: %w", err)
+		}
+		listed[p] = groups
+	}
+	rawUsers, err := users.result(withCallCounter(ctx, &cnt.users))
+	if err != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", err)
+	}
+
+	// Assemble: the root first, then the tree's order, then what the tree
+	// did not show (made since), by id.
+	byID := map[int64]state.Group{}
+	var stray []int64
+	for _, p := range parents {
+		for _, g := range listed[p] {
+			if _, dup := byID[g.ID]; dup {
+				continue
+			}
+			byID[g.ID] = g
+			if !t.has(g.ID) {
+				stray = append(stray, g.ID)
+			}
+		}
+	}
+	root, err := f.rootRecord(ctx, t, rootID, rootGroup, rawUsers, opts.RootDetails)
+	if err != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", err)
+	}
+	cs := &state.CurrentState{RootID: rootID, Groups: []state.Group{root}, Industries: industries}
+	if hasCaller {
+		cs.CallerUserID = caller.UserID
+	}
+	for _, n := range t.subtree(rootID) {
+		if n == rootID {
+			continue
+		}
+		if g, ok := byID[n]; ok {
+			cs.Groups = append(cs.Groups, g)
+		} else {
+			c.log.Debug().Int64("group", n).Msg("a group of the tree was not listed: deleted since")
+		}
+	}
+	slices.Sort(stray)
+	for _, id := range stray {
+		cs.Groups = append(cs.Groups, byID[id])
+	}
+	extOf := map[int64]string{root.ID: root.ExtID}
+	for _, g := range cs.Groups {
+		extOf[g.ID] = g.ExtID
+	}
+	cs.Users = make([]state.User, 0, len(rawUsers))
+	for i := range rawUsers {
+		u := rawUsers[i].user()
+		if u.GroupExtID == "" {
+			u.GroupExtID = extOf[u.GroupID]
+		}
+		cs.Users = append(cs.Users, u)
+	}
+	slices.SortFunc(cs.Users, func(a, b state.User) int { return cmp.Compare(a.ID, b.ID) })
+
+	// The formula: 1 tree + Σ⌈children/200⌉ + ⌈users/200⌉.
+	st.Formula = 1 + ceilDiv(len(cs.Users), PageSize)
+	for _, p := range parents {
+		if n := len(listed[p]); n > 0 {
+			st.Formula += ceilDiv(n, PageSize)
+			st.ParentsWithChildren++
+		}
+	}
+	st.Groups, st.Users = len(cs.Groups), len(cs.Users)
+	return cs, finish(), nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// fetcher carries FetchState's shared parts.
+type fetcher struct {
+	c    *Client
+	cnt  *fetchCounters
+	conc int
+}
+
+// runner runs tasks concurrently, at most conc at a time, stopping at the
+// first error. A task may start more tasks.
+type runner struct {
+	g      *errgroup.Group
+	ctx    context.Context
+	parent context.Context
+	sem    chan struct{}
+}
+
+func (f *fetcher) newRunner(ctx context.Context) *runner {
+	g, gctx := errgroup.WithContext(ctx)
+	return &runner{g: g, ctx: gctx, parent: ctx, sem: make(chan struct{}, f.conc)}
+}
+
+func (r *runner) run(fn func(ctx context.Context) error) {
+	if r.ctx.Err() != nil {
+		return // wait reports why
+	}
+	r.g.Go(func() error {
+		select {
+		case r.sem <- struct{}{}:
+		case <-r.ctx.Done():
+			return r.ctx.Err()
+		}
+		err := func() error {
+			defer func() { <-r.sem }()
+			if err := r.ctx.Err(); err != nil {
+				return err
+			}
+			return fn(r.ctx)
+		}()
+		return err
+	})
+}
+
+func (r *runner) wait() error {
+	if err := r.g.Wait(); err != nil {
+		return err
+	}
+	// A cancelled parent context stops tasks from starting without any task
+	// failing.
+	return r.parent.Err()
+}
+
+// pagedRead collects the pages of one listing as they arrive, then checks
+// that they hang together.
+type pagedRead[T any] struct {
+	what  string
+	fetch func(ctx context.Context, offset int) ([]T, *Response, error)
+	id    func(T) int64
+
+	mu     sync.Mutex
+	pages  map[int][]T
+	totals map[int]int // offset -> the total that page reported (-1: none)
+}
+
+func newPagedRead[T any](what string, fetch func(context.Context, int) ([]T, *Response, error), id func(T) int64) *pagedRead[T] {
+	return &pagedRead[T]{what: what, fetch: fetch, id: id, pages: map[int][]T{}, totals: map[int]int{}}
+}
+
+func (f *fetcher) childListing(parent int64) *pagedRead[state.Group] {
+	return newPagedRead(fmt.Sprintf("child groups of %d", parent),
+		func(ctx context.Context, off int) ([]state.Group, *Response, error) {
+			return f.c.Groups.ListChildren(ctx, parent, &GroupListOptions{ListOptions: ListOptions{Limit: PageSize, Offset: off}})
+		},
+		func(g state.Group) int64 { return g.ID })
+}
+
+func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
+	return newPagedRead(fmt.Sprintf("users of %d", root),
+		func(ctx context.Context, off int) ([]userJSON, *Response, error) {
+			return f.c.Users.listPage(ctx, &UserListOptions{OrgUnitID: root, SortBy: "created_on", SortOrder: "asc",
+				ListOptions: ListOptions{Limit: PageSize, Offset: off}})
+		},
+		func(u userJSON) int64 {
+			if u.ID != 0 {
+				return int64(u.ID)
+			}
+			return int64(u.AltID)
+		})
+}
+
+// page fetches the page at offset.
+func (p *pagedRead[T]) page(ctx context.Context, offset int) error {
+	items, resp, err := p.fetch(ctx, offset)
+	if err != nil {
+		return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
+	}
+	p.mu.Lock()
+	p.pages[offset] = items
+	p.totals[offset] = resp.Total
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *pagedRead[T]) has(offset int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.pages[offset]
+	return ok
+}
+
+// total is the largest total a page reported, or -1 when none said.
+func (p *pagedRead[T]) total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := -1
+	for _, v := range p.totals {
+		t = max(t, v)
+	}
+	return t
+}
+
+// result fetches any page still missing (the total grew, or the server gave
+// none), and returns the rows de-duplicated. When the pages disagree (a
+// total changed, or the rows do not add up to it) it reads the listing again
+// from the start, once, before giving up.
+func (p *pagedRead[T]) result(ctx context.Context) ([]T, error) {
+	for attempt := 0; ; attempt++ {
+		if err := p.fillGaps(ctx); err != nil {
+			return nil, err
+		}
+		items, ok, why := p.collect()
+		if ok {
+			return items, nil
+		}
+		if attempt == 1 {
+			return nil, fmt.Errorf("list %s: the listing changed while it was read (%s); try again", p.what, why)
+		}
+		p.mu.Lock()
+		p.pages, p.totals = map[int][]T{}, map[int]int{}
+		p.mu.Unlock()
+		if err := p.page(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fillGaps walks the listing from offset 0, page by page as the pages
+// themselves say (a server that serves fewer than 200 rows a page is walked
+// correctly, at the cost of more calls), and fetches, one after the other,
+// the pages that are missing: the total grew, or the server gave none.
+func (p *pagedRead[T]) fillGaps(ctx context.Context) error {
+	off := 0
+	for {
+		p.mu.Lock()
+		items, have := p.pages[off]
+		p.mu.Unlock()
+		if !have {
+			if err := p.page(ctx, off); err != nil {
+				return err
+			}
+			continue
+		}
+		t := p.total()
+		next := off + len(items)
+		switch {
+		case len(items) == 0:
+			return nil
+		case t >= 0 && next >= t:
+			return nil
+		case t < 0 && len(items) < PageSize:
+			return nil
+		}
+		off = next
+	}
+}
+
+// collect returns the rows in offset order, each id once, and whether the
+// pages agree with each other.
+func (p *pagedRead[T]) collect() ([]T, bool, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	offs := make([]int, 0, len(p.pages))
+	for off := range p.pages {
+		offs = append(offs, off)
+	}
+	slices.Sort(offs)
+	seen := map[int64]bool{}
+	var items []T
+	for _, off := range offs {
+		for _, it := range p.pages[off] {
+			if id := p.id(it); !seen[id] {
+				seen[id] = true
+				items = append(items, it)
+			}
+		}
+	}
+	total, agree := -1, true
+	for _, t := range p.totals {
+		if total >= 0 && t != total {
+			agree = false
+		}
+		total = max(total, t)
+	}
+	switch {
+	case !agree:
+		return items, false, "the total changed between pages"
+	case total >= 0 && len(items) != total:
+		return items, false, fmt.Sprintf("%d distinct rows for a total of %d", len(items), total)
+	}
+	return items, true, ""
+}
+
+// treeIndex answers questions about the tree.
+type treeIndex struct {
+	nodes    []TreeNode
+	index    map[int64]int
+	children map[int64][]int64 // in tree order
+}
+
+func newTreeIndex(nodes []TreeNode) *treeIndex {
+	t := &treeIndex{nodes: nodes, index: map[int64]int{}, children: map[int64][]int64{}}
+	for i, n := range nodes {
+		t.index[n.ID] = i
+	}
+	for _, n := range nodes {
+		if _, ok := t.index[n.ParentID]; ok && n.ParentID != n.ID {
+			t.children[n.ParentID] = append(t.children[n.ParentID], n.ID)
+		}
+	}
+	return t
+}
+
+func (t *treeIndex) has(id int64) bool { _, ok := t.index[id]; return ok }
+
+func (t *treeIndex) childCount(id int64) int { return len(t.children[id]) }
+
+func (t *treeIndex) name(id int64) string {
+	if i, ok := t.index[id]; ok {
+		return t.nodes[i].Name
+	}
+	return ""
+}
+
+// subtree returns root and every node below it, in pre-order.
+func (t *treeIndex) subtree(root int64) []int64 {
+	var out []int64
+	seen := map[int64]bool{}
+	stack := []int64{root}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] { // a cycle in a malformed tree
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+		kids := t.children[id]
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, kids[i])
+		}
+	}
+	return out
+}
+
+// parentsUnder returns the nodes of root's subtree that have children.
+func (t *treeIndex) parentsUnder(root int64) []int64 {
+	var out []int64
+	for _, id := range t.subtree(root) {
+		if len(t.children[id]) > 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// tops returns the nodes whose parent is not in the tree.
+func (t *treeIndex) tops() []int64 {
+	var out []int64
+	for _, n := range t.nodes {
+		if !t.has(n.ParentID) || n.ParentID == n.ID {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}
+
+// findExtID finds the group with an ext id, level by level from the top of
+// the caller's tree (the tree holds no ext ids), listing the children of one
+// level's parents at once. It stops at the level where the ext id shows up,
+// so only the levels above the root cost more than the root's own subtree.
+// The lists it made are kept in listed (children by parent). When no listed
+// group has the ext id, the top of the tree is read, since no listing shows
+// it.
+func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, listed map[int64][]state.Group) (int64, *state.Group, error) {
+	level := t.tops()
+	for len(level) > 0 {
+		var parents []int64
+		for _, id := range level {
+			if t.childCount(id) > 0 {
+				parents = append(parents, id)
+			}
+		}
+		reads := map[int64]*pagedRead[state.Group]{}
+		r := f.newRunner(ctx)
+		for _, p := range parents {
+			pr := f.childListing(p)
+			reads[p] = pr
+			for off := 0; off < t.childCount(p); off += PageSize {
+				r.run(func(ctx context.Context) error { return pr.page(withCallCounter(ctx, &f.cnt.groups), off) })
+			}
+		}
+		if err := r.wait(); err != nil {
+			return 0, nil, err
+		}
+		var found []state.Group
+		var next []int64
+		for _, p := range parents {
+			groups, err := reads[p].result(withCallCounter(ctx, &f.cnt.groups))
+			if err != nil {
+				return 0, nil, err
+			}
+			listed[p] = groups
+			for _, g := range groups {
+				if strings.TrimSpace(g.ExtID) == ext {
+					found = append(found, g)
+				}
+				next = append(next, g.ID)
+			}
+		}
+		switch len(found) {
+		case 0:
+		case 1:
+			return found[0].ID, &found[0], nil
+		default:
+			return 0, nil, fmt.Errorf("ext id %q names %d groups (%d and %d): use id:N", ext, len(found), found[0].ID, found[1].ID)
+		}
+		level = next
+	}
+	for _, top := range t.tops() {
+		g, _, err := f.c.Groups.Get(withCallCounter(ctx, &f.cnt.root), top)
+		if err != nil {
+			return 0, nil, fmt.Errorf("read group %d: %w", top, err)
+		}
+		if strings.TrimSpace(g.ExtID) == ext {
+			return g.ID, g, nil
+		}
+	}
+	return 0, nil, errors.New("no group under the caller's group has this ext id")
+}
+
+// rootRecord returns the root's group record: the one a call already gave;
+// else, unless asked for the full record, one built from the tree (its name)
+// and the user rows (its ext id, parent); else a GET.
+func (f *fetcher) rootRecord(ctx context.Context, t *treeIndex, rootID int64, have *state.Group, users []userJSON, full bool) (state.Group, error) {
+	if have != nil {
+		return *have, nil
+	}
+	if !full {
+		g := state.Group{ID: rootID, Name: t.name(rootID)}
+		if i, ok := t.index[rootID]; ok {
+			g.ParentID = t.nodes[i].ParentID
+		}
+		for i := range users {
+			refs := users[i].groupRefs()
+			for _, r := range refs {
+				if r.ID == rootID && r.ExtID != "" {
+					g.ExtID = r.ExtID
+					if g.Name == "" {
+						g.Name = r.Name
+					}
+					break
+				}
+			}
+			if g.ParentID == 0 && refs[0].ID == rootID && refs[1].ID != 0 {
+				g.ParentID = refs[1].ID // the parent group of a user of the root
+			}
+			if g.ExtID != "" {
+				return g, nil
+			}
+		}
+	}
+	gp, _, err := f.c.Groups.Get(withCallCounter(ctx, &f.cnt.root), rootID)
+	if err != nil {
+		return state.Group{}, fmt.Errorf("read root group %d: %w", rootID, err)
+	}
+	return *gp, nil
+}

@@ -1,0 +1,202 @@
+package convirza
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// The adaptive limiter's constants: a 429 halves the rate at most once per
+// cutEvery, never below max/minFraction; each raiseEvery without a 429 adds
+// max/raiseSteps back, up to the configured rate (additive increase).
+const (
+	cutEvery    = time.Second
+	raiseEvery  = time.Second
+	raiseSteps  = 10
+	minFraction = 64
+)
+
+// limiter is the one token bucket every /v3 request waits on, plus the
+// Retry-After gate: no request leaves before notBefore.
+type limiter struct {
+	lim *rate.Limiter
+	max rate.Limit
+
+	mu        sync.Mutex
+	notBefore time.Time
+	lastCut   time.Time
+	lastRaise time.Time
+}
+
+func newLimiter(rps float64, burst int) *limiter {
+	if burst < 1 {
+		burst = 1
+	}
+	return &limiter{lim: rate.NewLimiter(rate.Limit(rps), burst), max: rate.Limit(rps)}
+}
+
+// errWaitPastDeadline wraps context.DeadlineExceeded, so that errors.Is finds
+// it, when a wait would end after the context's deadline.
+func errWaitPastDeadline(what string, d time.Duration) error {
+	return fmt.Errorf("%s: waiting %v would pass the deadline: %w", what, d.Round(time.Millisecond), context.DeadlineExceeded)
+}
+
+// wait blocks until the Retry-After gate is open and the bucket has a token.
+// Unlike rate.Limiter.Wait, an early failure because of the deadline wraps
+// context.DeadlineExceeded, and cancellation returns ctx.Err().
+func (l *limiter) wait(ctx context.Context) error {
+	if err := l.waitGate(ctx); err != nil {
+		return err
+	}
+	r := l.lim.Reserve()
+	if !r.OK() {
+		return errors.New("rate limiter: burst too small")
+	}
+	if d := r.Delay(); d > 0 {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			r.Cancel()
+			return errWaitPastDeadline("rate limiter", d)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.Cancel()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	// A 429 may have arrived while this request waited for its token.
+	return l.waitGate(ctx)
+}
+
+// waitGate blocks until notBefore has passed.
+func (l *limiter) waitGate(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		d := time.Until(l.notBefore)
+		l.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			return errWaitPastDeadline("retry-after", d)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// on429 closes the gate for retryAfter and halves the rate (multiplicative
+// decrease), at most once per cutEvery so that one burst of 429s counts once.
+// The bucket is drained, so that the requests waiting behind the gate do not
+// all leave at once when it opens.
+func (l *limiter) on429(retryAfter time.Duration) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if retryAfter > 0 {
+		if nb := now.Add(retryAfter); nb.After(l.notBefore) {
+			l.notBefore = nb
+		}
+	}
+	if now.Sub(l.lastCut) < cutEvery {
+		return
+	}
+	l.lastCut, l.lastRaise = now, now
+	next := l.lim.Limit() / 2
+	if floor := l.max / minFraction; next < floor {
+		next = floor
+	}
+	l.lim.SetLimitAt(now, next)
+	if n := int(l.lim.TokensAt(now)); n > 0 {
+		l.lim.AllowN(now, n)
+	}
+}
+
+// onSuccess gives back max/raiseSteps of rate per raiseEvery elapsed since the
+// last change (additive increase), up to the configured rate.
+func (l *limiter) onSuccess() {
+	if l.lim.Limit() >= l.max {
+		return
+	}
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	steps := int(now.Sub(l.lastRaise) / raiseEvery)
+	if steps < 1 {
+		return
+	}
+	next := l.lim.Limit() + rate.Limit(steps)*l.max/raiseSteps
+	if next > l.max {
+		next = l.max
+	}
+	l.lim.SetLimitAt(now, next)
+	l.lastRaise = now
+}
+
+// current returns the bucket's rate now.
+func (l *limiter) current() float64 { return float64(l.lim.Limit()) }
+
+// parseRetryAfter reads a Retry-After header: delay-seconds (a fraction is
+// tolerated) or an HTTP date. It returns 0 when absent, unreadable or past.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs > 1e6 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// backoff is capped exponential backoff with full jitter: a uniformly random
+// delay in [0, min(maxBackoff, base*2^attempt)].
+func backoff(attempt int, base, maxBackoff time.Duration) time.Duration {
+	if base > maxBackoff {
+		base = maxBackoff
+	}
+	ceil := maxBackoff
+	if attempt < 30 {
+		if d := base << attempt; d > 0 && d < maxBackoff {
+			ceil = d
+		}
+	}
+	if ceil <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceil) + 1))
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
