@@ -78,7 +78,7 @@ func apiFlags(fs *flag.FlagSet, c *config) {
 
 func writeFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.concurrency, "concurrency", "auto", "concurrent API calls: auto (rate × latency, at most 64) or a number")
-	fs.DurationVar(&c.grace, "grace", 20*time.Second, "after SIGTERM, how long in-flight calls may take to finish")
+	fs.DurationVar(&c.grace, "grace", defaultGrace, "after SIGTERM, how long in-flight calls may take to finish")
 	fs.StringVar(&c.results, "results", "", "write the per-change outcome CSV")
 	fs.StringVar(&c.undo, "undo", "", "after a real apply, write a plan that restores what was changed")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The exit codes of DESIGN.md. They are decided here, and only here.
@@ -15,6 +16,9 @@ const (
 	exitUsage     = 64  // a usage error
 	exitInterrupt = 130 // SIGINT or SIGTERM
 )
+
+// defaultGrace is --grace: inside Kubernetes' default 30 s termination grace.
+const defaultGrace = 20 * time.Second
 
 // usageError is a bad flag, value or argument: exit 64.
 type usageError struct{ msg string }

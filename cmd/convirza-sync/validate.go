@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/convirza-sync/convirza-sync/mapping"
+	"github.com/convirza-sync/convirza-sync/sync/state"
+)
+
+// problemJSON is one finding of `validate --output json`.
+type problemJSON struct {
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line"`
+	Column   string `json:"column,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+// runValidate checks the export and the mapping offline, with no API call:
+// every problem is printed in one pass; any error exits 1.
+func runValidate(_ context.Context, e *env, c *config, _ []string) error {
+	if c.output != "text" && c.output != "json" {
+		return usagef("--output: want text or json, got %q", c.output)
+	}
+	if c.groups == "" && c.users == "" {
+		return usagef("give the export: --groups FILE and/or --users FILE")
+	}
+	var m *mapping.Mapping
+	var loadErr error
+	if c.mapping != "" {
+		m, loadErr = mapping.LoadMapping(c.mapping)
+	}
+	var ds *state.DesiredState
+	if loadErr == nil {
+		ds, loadErr = mapping.Load(mapping.LoadOptions{GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExtID(c.root)})
+	}
+	if ds == nil {
+		ds = &state.DesiredState{}
+	}
+	sum := mapping.Problems(ds)
+	if c.output == "json" {
+		out := struct {
+			OK       bool                   `json:"ok"`
+			Error    string                 `json:"error,omitempty"`
+			Summary  mapping.ProblemSummary `json:"summary"`
+			Problems []problemJSON          `json:"problems"`
+		}{OK: loadErr == nil && len(ds.Invalid) == 0, Summary: sum, Problems: []problemJSON{}}
+		if loadErr != nil {
+			out.Error = loadErr.Error()
+		}
+		for _, p := range append(append([]state.Problem{}, ds.Invalid...), ds.Warnings...) {
+			out.Problems = append(out.Problems, problemJSON{File: p.Source.File, Line: p.Source.Line, Column: p.Column,
+				Kind: p.Kind, Key: p.Key, Severity: string(p.Severity), Message: p.Message})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printProblems(e.stdout, ds.Invalid, len(ds.Invalid))
+		printProblems(e.stdout, ds.Warnings, len(ds.Warnings))
+		if loadErr == nil {
+			fmt.Fprintln(e.stdout, sum.String())
+		}
+	}
+	switch {
+	case loadErr != nil:
+		return withCode(exitFailed, loadErr)
+	case len(ds.Invalid) > 0:
+		return withCode(exitFailed, errors.New("the export has invalid rows"))
+	}
+	return nil
+}
