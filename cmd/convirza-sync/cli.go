@@ -50,6 +50,19 @@ type config struct {
 	latency         time.Duration
 	rateLimit       float64
 	failRate        float64
+
+	// fromEnv maps a flag's name to the variable that set it, for flags
+	// not given on the command line.
+	fromEnv map[string]string
+}
+
+// ref names where a flag's value came from, for a message about a bad
+// value: "--policy", or "CONVIRZA_SYNC_POLICY" when the environment set it.
+func (c *config) ref(flagName string) string {
+	if v, ok := c.fromEnv[flagName]; ok {
+		return v
+	}
+	return "--" + flagName
 }
 
 type flagGroup func(fs *flag.FlagSet, c *config)
@@ -190,7 +203,7 @@ func run(ctx context.Context, args []string, e *env) error {
 		printCommandUsage(e.stderr, cmd, fs)
 		return usagef("%s: %v", cmd.name, err)
 	}
-	if err := applyEnv(fs, e.getenv); err != nil {
+	if c.fromEnv, err = applyEnv(fs, e.getenv); err != nil {
 		return err
 	}
 	if len(pos) < cmd.minArgs || len(pos) > cmd.maxArgs {
@@ -241,10 +254,12 @@ var envAliases = map[string]string{
 }
 
 // applyEnv sets every flag not given on the command line from its
-// environment twin. Flags win over the environment.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+// environment twin. Flags win over the environment. It returns the flags it
+// set, each with the variable that set it.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) (map[string]string, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	from := map[string]string{}
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || err != nil {
@@ -258,11 +273,12 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 				if e := fs.Set(f.Name, v); e != nil {
 					err = usagef("%s: invalid value %q: %v", name, v, e)
 				}
+				from[f.Name] = name
 				return
 			}
 		}
 	})
-	return err
+	return from, err
 }
 
 // lookup reads a variable; an empty value counts as unset.

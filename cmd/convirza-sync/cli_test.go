@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,8 +75,13 @@ func TestEnvTwinsAndPrecedence(t *testing.T) {
 		"CONVIRZA_SYNC_AUTH_URL":    "http://127.0.0.1:2",
 		"CONVIRZA_AUTH_URL":         "http://127.0.0.1:3",
 	}
-	if err := applyEnv(fs, func(k string) string { return env[k] }); err != nil {
+	from, err := applyEnv(fs, func(k string) string { return env[k] })
+	if err != nil {
 		t.Fatal(err)
+	}
+	wantFrom := map[string]string{"max-deletes": "CONVIRZA_SYNC_MAX_DELETES", "api-url": "CONVIRZA_API_URL", "auth-url": "CONVIRZA_SYNC_AUTH_URL"}
+	if !maps.Equal(from, wantFrom) {
+		t.Errorf("set from the environment: %v, want %v", from, wantFrom)
 	}
 	if c.rate != 7 {
 		t.Errorf("rate = %v, want the flag's 7 over the environment's 20", c.rate)
@@ -148,6 +156,32 @@ func TestCredentials(t *testing.T) {
 				if strings.Contains(err.Error(), "s3cret") {
 					t.Errorf("error shows a secret: %q", err)
 				}
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	canceled := fmt.Errorf("read Convirza's current state: GET /v3/groups/tree: %w", context.Canceled)
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"plain error", errors.New("boom"), 1},
+		{"usage", usagef("bad"), 64},
+		{"chosen code", withCode(3, errors.New("some failed")), 3},
+		{"pending", withCode(exitPending, nil), 2},
+		{"interrupted", canceled, 130},
+		// A step that chose exit 1 but was cut short by a signal: interrupted.
+		{"interrupted read", withCode(exitFailed, canceled), 130},
+		{"usage wins", errors.Join(usagef("bad"), canceled), 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -23,6 +23,14 @@ func (c credentials) String() string {
 	return "none"
 }
 
+// vars names the variables these credentials come from.
+func (c credentials) vars() string {
+	if c.token != "" {
+		return "CONVIRZA_TOKEN or CONVIRZA_TOKEN_FILE"
+	}
+	return "CONVIRZA_EMAIL and CONVIRZA_PASSWORD (or their _FILE twins)"
+}
+
 // errNoCredentials names the variables to set; it exits 1.
 var errNoCredentials = errors.New("no Convirza credentials: set CONVIRZA_TOKEN (or CONVIRZA_TOKEN_FILE), or CONVIRZA_EMAIL and CONVIRZA_PASSWORD (or their _FILE twins)")
 

@@ -54,10 +54,13 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, context.Canceled):
+		// A signal cancelled the run's context: whatever step it cut short
+		// (a read, a login) and whatever code that step chose, the run was
+		// interrupted.
+		return exitInterrupt
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, context.Canceled):
-		return exitInterrupt
 	}
 	return exitFailed
 }

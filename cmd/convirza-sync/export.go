@@ -36,7 +36,7 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 	defer s.close(ctx, e.log)
 	cur, st, err := s.client.FetchState(ctx, convirza.FetchOptions{Root: c.root, Industries: true, RootDetails: true})
 	if err != nil {
-		return withCode(exitFailed, fmt.Errorf("read Convirza's current state: %w", err))
+		return s.readError(err)
 	}
 	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
 		return withCode(exitFailed, fmt.Errorf("export: %w", err))

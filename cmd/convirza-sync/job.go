@@ -27,16 +27,19 @@ import (
 type session struct {
 	client *convirza.Client
 	apiURL string
+	// credVars names the variables the credentials came from, for the
+	// message when Convirza refuses them.
+	credVars string
 }
 
 // connect builds the client from the flags and the environment's
 // credentials.
 func connect(e *env, c *config) (*session, error) {
 	if c.rate <= 0 {
-		return nil, usagef("--rate must be above 0, got %v", c.rate)
+		return nil, usagef("%s must be above 0, got %v", c.ref("rate"), c.rate)
 	}
 	if c.burst < 0 {
-		return nil, usagef("--burst cannot be negative")
+		return nil, usagef("%s cannot be negative", c.ref("burst"))
 	}
 	creds, err := loadCredentials(e.getenv)
 	if err != nil {
@@ -51,7 +54,20 @@ func connect(e *env, c *config) (*session, error) {
 	if err != nil {
 		return nil, withCode(exitFailed, err)
 	}
-	return &session{client: cl, apiURL: strings.TrimRight(c.apiURL, "/")}, nil
+	return &session{client: cl, apiURL: strings.TrimRight(c.apiURL, "/"), credVars: creds.vars()}, nil
+}
+
+// readError wraps an error of reading Convirza's state; when Convirza
+// refused the credentials, it says which variables to check.
+func (s *session) readError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted while reading Convirza's current state, nothing was written: %w", err)
+	}
+	err = fmt.Errorf("read Convirza's current state: %w", err)
+	if errors.Is(err, convirza.ErrUnauthorized) {
+		err = fmt.Errorf("%w; Convirza refused the credentials: check %s, and that the root is inside their scope", err, s.credVars)
+	}
+	return withCode(exitFailed, err)
 }
 
 // close revokes the tokens of a login, on a context that outlives the run's.
@@ -67,7 +83,7 @@ func (s *session) close(ctx context.Context, log zerolog.Logger) {
 func (s *session) fetch(ctx context.Context, e *env, root string, industries bool) (*state.CurrentState, error) {
 	cur, st, err := s.client.FetchState(ctx, convirza.FetchOptions{Root: root, Industries: industries})
 	if err != nil {
-		return nil, withCode(exitFailed, fmt.Errorf("read Convirza's current state: %w", err))
+		return nil, s.readError(err)
 	}
 	e.log.Info().Int("groups", st.Groups).Int("users", st.Users).Int("calls", st.Calls).
 		Int("minimum_calls", st.Formula).Dur("took", st.Duration).Int64("root_id", cur.RootID).Msg("read Convirza")
@@ -79,7 +95,7 @@ func planSettings(c *config) (plan.Options, error) {
 	var o plan.Options
 	var err error
 	if o.Policy, err = plan.ParsePolicy(c.policy); err != nil {
-		return o, usagef("--policy: %v", err)
+		return o, usagef("%s: %v", c.ref("policy"), err)
 	}
 	for _, l := range []struct {
 		flag string
@@ -87,7 +103,7 @@ func planSettings(c *config) (plan.Options, error) {
 		dst  *plan.Limit
 	}{{"max-deletes", c.maxDeletes, &o.MaxDeletes}, {"max-changes", c.maxChanges, &o.MaxChanges}, {"max-invalid", c.maxInvalid, &o.MaxInvalid}} {
 		if *l.dst, err = plan.ParseLimit(l.val); err != nil {
-			return o, usagef("--%s: %v", l.flag, err)
+			return o, usagef("%s: %v", c.ref(l.flag), err)
 		}
 	}
 	o.Force = c.force
@@ -175,6 +191,17 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 	return p, nil
 }
 
+// checkReport refuses a --report whose format is unknown, before any call.
+func checkReport(c *config) error {
+	if c.report == "" {
+		return nil
+	}
+	if _, err := report.ByExtension(c.report); err != nil {
+		return usagef("%s: %v", c.ref("report"), err)
+	}
+	return nil
+}
+
 // writeReport renders the plan to --report, by extension.
 func writeReport(path string, p *plan.Plan) error {
 	if path == "" {
@@ -241,10 +268,13 @@ func runSync(ctx context.Context, e *env, c *config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReport(c); err != nil {
+		return err
+	}
 	start := time.Now()
 	s, err := connect(e, c)
 	if err != nil {
-		return err
+		return finishMetrics(ctx, e, c, nil, "sync", start, nil, err)
 	}
 	defer s.close(ctx, e.log)
 	p, err := makePlan(ctx, e, c, s)
@@ -268,10 +298,13 @@ func runSync(ctx context.Context, e *env, c *config, _ []string) error {
 // planOnly is plan and sync --dry-run: everything but the write. The one
 // write gate of the design: apply.Apply is not called on this path.
 func planOnly(ctx context.Context, e *env, c *config, command string) error {
+	if err := checkReport(c); err != nil {
+		return err
+	}
 	start := time.Now()
 	s, err := connect(e, c)
 	if err != nil {
-		return err
+		return finishMetrics(ctx, e, c, nil, command, start, nil, err)
 	}
 	defer s.close(ctx, e.log)
 	p, err := makePlan(ctx, e, c, s)
@@ -306,6 +339,9 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReport(c); err != nil {
+		return err
+	}
 	b, err := os.ReadFile(args[0])
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("read the plan: %w", err))
@@ -317,15 +353,17 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 	start := time.Now()
 	s, err := connect(e, c)
 	if err != nil {
-		return err
+		return finishMetrics(ctx, e, c, nil, "apply", start, nil, err)
 	}
 	defer s.close(ctx, e.log)
 	if p.Account.APIURL != "" && p.Account.APIURL != s.apiURL {
-		return withCode(exitFailed, fmt.Errorf("the plan was made for %s, not %s: refusing it, nothing was written", p.Account.APIURL, s.apiURL))
+		return finishMetrics(ctx, e, c, s, "apply", start, nil,
+			withCode(exitFailed, fmt.Errorf("the plan was made for %s, not %s: refusing it, nothing was written", p.Account.APIURL, s.apiURL)))
 	}
 	cur, err := s.fetch(ctx, e, "id:"+strconv.FormatInt(p.Account.RootID, 10), planNeedsIndustries(p))
 	if err != nil {
-		return finishMetrics(ctx, e, c, s, "apply", start, nil, err)
+		return finishMetrics(ctx, e, c, s, "apply", start, nil,
+			fmt.Errorf("the plan was made for root group %s; nothing was written: %w", rootName(p.Account), err))
 	}
 	if err := apply.CheckAccount(p, cur); err != nil {
 		return withCode(exitFailed, fmt.Errorf("the plan was made for another account or root: %w; nothing was written", err))
@@ -352,6 +390,19 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 	return finishMetrics(ctx, e, c, s, "apply", start, res, err)
 }
 
+// rootName names a plan's root group for people: its id, and its ext id or
+// name when the plan knows them.
+func rootName(a plan.Account) string {
+	s := strconv.FormatInt(a.RootID, 10)
+	switch {
+	case a.RootExtID != "":
+		s += " (" + a.RootExtID + ")"
+	case a.RootName != "":
+		s += " (" + a.RootName + ")"
+	}
+	return s
+}
+
 // planNeedsIndustries reports whether a stale check must compare industries.
 func planNeedsIndustries(p *plan.Plan) bool {
 	for _, ch := range p.Changes {
@@ -369,15 +420,15 @@ func concurrencySetting(c *config) (int, error) {
 	}
 	n, err := strconv.Atoi(c.concurrency)
 	if err != nil || n < 1 {
-		return 0, usagef("--concurrency: want auto or a number from 1, got %q", c.concurrency)
+		return 0, usagef("%s: want auto or a number from 1, got %q", c.ref("concurrency"), c.concurrency)
 	}
 	return n, nil
 }
 
 // runApply1 applies the plan: the only call of apply.Apply. It writes the
 // results and the undo plan whatever happened, and maps the outcome to an
-// exit code: 0 all done, 3 some failed or blocked or auth lost, 130
-// interrupted.
+// exit code: 0 all done; 3 some failed or blocked, auth lost, or invalid
+// rows skipped (--max-invalid); 130 interrupted.
 func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan, conc int) (*apply.Results, error) {
 	prog := newProgress(e, len(p.Changes))
 	res, err := apply.Apply(ctx, p, apply.ClientRemote(s.client), apply.Options{
@@ -393,12 +444,18 @@ func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan,
 	switch {
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		return res, withCode(exitInterrupt, errors.Join(fmt.Errorf("interrupted: %d changes done, the rest skipped; the results say which", doneCount(counts)), werr))
+	case errors.Is(err, convirza.ErrUnauthorized):
+		return res, withCode(exitPartial, errors.Join(fmt.Errorf("stopped early, Convirza refused the credentials partway (check %s): %w", s.credVars, err), werr))
 	case err != nil:
 		return res, withCode(exitPartial, errors.Join(fmt.Errorf("stopped early: %w", err), werr))
 	case werr != nil:
 		return res, withCode(exitPartial, werr)
 	case counts[plan.OutcomeFailed]+counts[plan.OutcomeBlocked] > 0:
 		return res, withCode(exitPartial, fmt.Errorf("%d changes failed and %d were blocked; see the results", counts[plan.OutcomeFailed], counts[plan.OutcomeBlocked]))
+	case len(p.Invalid) > 0:
+		// --max-invalid let invalid rows pass: the rest is applied, but the
+		// export is not all in Convirza (DESIGN.md: exit 3).
+		return res, withCode(exitPartial, fmt.Errorf("%d invalid export rows were skipped, and deletes were off; see the results", len(p.Invalid)))
 	}
 	return res, nil
 }
@@ -467,12 +524,15 @@ func actionWord(a plan.Action) string {
 }
 
 // finishMetrics writes --metrics-file and pushes --pushgateway, whatever the
-// outcome, then returns err.
+// outcome, then returns err. s is nil when the run could not connect.
 func finishMetrics(ctx context.Context, e *env, c *config, s *session, command string, start time.Time, res *apply.Results, err error) error {
 	if c.metricsFile == "" && c.pushgateway == "" {
 		return err
 	}
-	st := s.client.Stats()
+	var st convirza.Stats
+	if s != nil { // nil when the run failed before it could connect
+		st = s.client.Stats()
+	}
 	run := metrics.Run{Command: command, Start: start, End: time.Now(), Success: exitCode(err) == exitOK || exitCode(err) == exitPending,
 		Calls: map[int]int{}, Retries: int(st.Retries), RateLimited: int(st.RateLimited)}
 	for code, n := range st.ByStatus {

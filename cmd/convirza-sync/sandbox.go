@@ -17,7 +17,7 @@ import (
 // so a rehearsal can be stopped and resumed.
 func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 	if c.failRate < 0 || c.failRate > 1 {
-		return usagef("--fail-rate must be between 0 and 1, got %v", c.failRate)
+		return usagef("%s must be between 0 and 1, got %v", c.ref("fail-rate"), c.failRate)
 	}
 	if c.rateLimit < 0 || c.latency < 0 {
 		return usagef("--rate-limit and --latency cannot be negative")

@@ -25,7 +25,7 @@ type problemJSON struct {
 // every problem is printed in one pass; any error exits 1.
 func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 	if c.output != "text" && c.output != "json" {
-		return usagef("--output: want text or json, got %q", c.output)
+		return usagef("%s: want text or json, got %q", c.ref("output"), c.output)
 	}
 	if c.groups == "" && c.users == "" {
 		return usagef("give the export: --groups FILE and/or --users FILE")
