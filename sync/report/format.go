@@ -242,6 +242,9 @@ func (t tally) kindTotal(k plan.Kind) int {
 
 // gateNumbers states a gate with its numbers: "2 > 1 allowed (limit 10% of 14)".
 func gateNumbers(g plan.Gate) string {
+	if g.Allowed < 0 { // the gate has no limit (off, or a percentage below its base)
+		return num(g.Count) + ", no limit"
+	}
 	op := "≤"
 	if g.Count > g.Allowed {
 		op = ">"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -347,6 +348,10 @@ func (r *textReport) gates(p *plan.Plan) {
 		}
 	}
 	if names := trippedNames(p); len(names) > 0 {
-		r.ew.str("\n", r.paint(ansiBoldRed, "Blocked by "+strings.Join(names, ", ")+": nothing will be written. Review the plan; --force passes the gate."), "\n")
+		hint := "Review the plan; --force passes the gate."
+		if slices.Contains(names, "max-invalid") {
+			hint = "Fix the invalid rows, or allow them with --max-invalid; --force does not pass that gate."
+		}
+		r.ew.str("\n", r.paint(ansiBoldRed, "Blocked by "+strings.Join(names, ", ")+": nothing will be written. "+hint), "\n")
 	}
 }
