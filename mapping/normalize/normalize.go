@@ -1,65 +1,67 @@
 // Package normalize turns the values of an export, and the values Convirza
 // returns, into one canonical form, so that equal things compare equal.
 //
-// Invariant: every function here is pure and safe for concurrent use. The
-// loader calls them when it reads a row; the planner calls them again on
-// Convirza's values before it compares.
+// Invariant: every function here is pure and safe for concurrent use (the
+// phone fast path keeps a lock-free cache whose content is a function of the
+// phonenumbers metadata alone). The loader calls them when it reads a row;
+// the planner calls them again on Convirza's values before it compares.
 package normalize
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
+	"unicode"
+	"unicode/utf8"
 )
-
-// DefaultRegion is the phone region used when a number has no country code.
-const DefaultRegion = "US"
 
 // Text trims a name, address or city and collapses inner whitespace, line
 // breaks included, to one space. Case is kept: a change of case is a rename.
 func Text(s string) string {
+	if isTidy(s) {
+		return s
+	}
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// ErrPhone is wrapped by every phone parsing error.
-var ErrPhone = errors.New("not a valid phone number")
-
-// Phone returns the number in E.164 ("+16175550142"). region is the
-// ISO 3166 region assumed when the number has no country code ("" means US).
-func Phone(s, region string) (string, error) {
-	s = strings.TrimSpace(s)
+// isTidy reports whether Text(s) == s without allocating: no leading or
+// trailing space, and no whitespace but single ASCII spaces inside. It may
+// say false for a tidy string (a control character); Text is then merely
+// slower, never different.
+func isTidy(s string) bool {
 	if s == "" {
-		return "", nil
+		return true
 	}
-	if region == "" {
-		region = DefaultRegion
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
 	}
-	n, err := phonenumbers.Parse(s, region)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", ErrPhone, s)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c > ' ' && c < utf8.RuneSelf:
+		case c == ' ':
+			if s[i+1] == ' ' { // s does not end in a space, so i+1 < len(s)
+				return false
+			}
+		case c < ' ':
+			return false
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				return false
+			}
+			i += size - 1
+		}
 	}
-	if !phonenumbers.IsPossibleNumber(n) {
-		return "", fmt.Errorf("%w: %q", ErrPhone, s)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-// PhoneEqual compares two numbers as E.164, falling back to text when one
-// does not parse.
-func PhoneEqual(a, b, region string) bool {
-	na, ea := Phone(a, region)
-	nb, eb := Phone(b, region)
-	if ea != nil || eb != nil {
-		return Text(a) == Text(b)
-	}
-	return na == nb
+	return true
 }
 
 // IsUS reports whether a row's country (as exported; "" counts as US) is
 // the United States.
 func IsUS(country string) bool {
+	switch country {
+	case "", "US", "USA", "United States", "United States of America":
+		return true
+	}
 	switch strings.ToUpper(strings.Join(strings.FieldsFunc(country, func(r rune) bool { return r == '.' || r == ' ' }), "")) {
 	case "", "US", "USA", "UNITEDSTATES", "UNITEDSTATESOFAMERICA":
 		return true
@@ -68,19 +70,41 @@ func IsUS(country string) bool {
 }
 
 // State returns the USPS code of a US state, district or territory given
-// by code or full name, in any case ("massachusetts" -> "MA").
+// by code, full name or AP-style abbreviation, in any case and with or
+// without dots ("massachusetts", "Mass.", "D.C." -> "MA", "MA", "DC").
 func State(s string) (string, bool) {
-	k := strings.ToUpper(Text(strings.ReplaceAll(s, ".", " ")))
+	if len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' {
+		_, ok := stateNames[s]
+		if ok {
+			return s, true
+		}
+	}
+	k := s
+	if strings.ContainsAny(k, ".,") {
+		k = dotsAndCommas.Replace(k)
+	}
+	k = strings.ToUpper(Text(k))
 	if _, ok := stateNames[k]; ok {
 		return k, true
 	}
 	if code, ok := stateCodes[k]; ok {
 		return code, true
 	}
+	if strings.Contains(k, " ") { // "D C", "N Y": dotted initials
+		j := strings.ReplaceAll(k, " ", "")
+		if _, ok := stateNames[j]; ok && len(j) == 2 {
+			return j, true
+		}
+		if code, ok := stateCodes[j]; ok {
+			return code, true
+		}
+	}
 	return "", false
 }
 
-// Zip returns a US ZIP as "02134" or "02134-1234". A 4-digit ZIP (a
+var dotsAndCommas = strings.NewReplacer(".", " ", ",", " ")
+
+// Zip returns a US ZIP as "02134" or "02134-1234". A 4- or 3-digit ZIP (a
 // leading zero that Excel dropped) is padded, and padded reports it.
 func Zip(s string) (zip string, padded bool, err error) {
 	z := strings.TrimSpace(s)
@@ -109,8 +133,8 @@ func digits(s string) bool {
 	if s == "" {
 		return false
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}

@@ -2,8 +2,8 @@ package normalize
 
 import "strings"
 
-// stateNames maps USPS codes to names; stateCodes is its inverse, by
-// upper-cased name.
+// stateNames maps USPS codes to names; stateCodes maps upper-cased names,
+// alternative names and AP-style abbreviations (without dots) to codes.
 var stateNames = map[string]string{
 	"AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
 	"CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
@@ -22,11 +22,21 @@ var stateNames = map[string]string{
 }
 
 var stateCodes = func() map[string]string {
-	m := make(map[string]string, len(stateNames)+4)
+	m := make(map[string]string, 2*len(stateNames)+64)
 	for code, name := range stateNames {
-		m[Key(name)] = code
+		m[name] = code
 	}
-	for k, v := range map[string]string{"virgin islands": "VI", "us virgin islands": "VI", "washington dc": "DC", "washington d c": "DC"} {
+	for k, v := range map[string]string{
+		"Virgin Islands": "VI", "US Virgin Islands": "VI", "Washington DC": "DC", "Washington D C": "DC",
+		"District Of Columbia": "DC",
+		// AP style, dots removed ("Mass." -> "Mass").
+		"Ala": "AL", "Ariz": "AZ", "Ark": "AR", "Calif": "CA", "Colo": "CO", "Conn": "CT",
+		"Del": "DE", "Fla": "FL", "Ga": "GA", "Ill": "IL", "Ind": "IN", "Kan": "KS", "Kans": "KS",
+		"Ky": "KY", "La": "LA", "Md": "MD", "Mass": "MA", "Mich": "MI", "Minn": "MN", "Miss": "MS",
+		"Mo": "MO", "Mont": "MT", "Neb": "NE", "Nebr": "NE", "Nev": "NV", "Okla": "OK", "Ore": "OR",
+		"Oreg": "OR", "Pa": "PA", "Penn": "PA", "Tenn": "TN", "Tex": "TX", "Vt": "VT", "Va": "VA",
+		"Wash": "WA", "W Va": "WV", "Wis": "WI", "Wisc": "WI", "Wyo": "WY",
+	} {
 		m[k] = v
 	}
 	upper := make(map[string]string, len(m))

@@ -1,0 +1,154 @@
+package mapping
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCleanCell(t *testing.T) {
+	id, text := &groupFields[gExtID], &groupFields[gName]
+	tests := []struct {
+		f     *fieldInfo
+		in    string
+		val   string
+		null  bool
+		fault bool
+	}{
+		{text, "  Acme  ", "Acme", false, false},
+		{text, "NULL", "", true, false},
+		{text, "null", "", true, false},
+		{text, "N/A", "", true, false},
+		{text, "#n/a", "", true, false},
+		{text, " - ", "", true, false},
+		{text, "NA", "NA", false, false},
+		{text, "None", "None", false, false},
+		{text, "--", "--", false, false},
+		{text, "#REF!", "", false, true},
+		{text, "#DIV/0!", "", false, true},
+		{text, "#hashtag", "#hashtag", false, false},
+		{text, "'t Hooft", "'t Hooft", false, false}, // names keep the apostrophe
+		{id, "'02134", "02134", false, false},
+		{id, "'", "", false, false},
+		{id, "1.23457E+11", "", false, true},
+		{id, "5e9", "", false, true},
+		{id, "-1.5e-3", "", false, true},
+		{text, "1.23457E+11", "1.23457E+11", false, false}, // only ids are checked
+		{id, "E+11", "E+11", false, false},
+		{id, "12E", "12E", false, false},
+		{id, "1.2.3E4", "1.2.3E4", false, false},
+	}
+	for _, tt := range tests {
+		val, null, fault := cleanCell(tt.f, tt.in)
+		if val != tt.val || null != tt.null || (fault != "") != tt.fault {
+			t.Errorf("cleanCell(%s, %q) = %q, %v, %q", tt.f.name, tt.in, val, null, fault)
+		}
+	}
+}
+
+func TestSalesforceIDs(t *testing.T) {
+	// Known pairs: the 18-character form adds a checksum of the case.
+	if got := salesforceSuffix("001Hs00000CoRp1"); got != "IAF" {
+		t.Errorf("suffix = %q", got)
+	}
+	tests := map[string]string{
+		"001Hs00000CoRp1IAF": "001Hs00000CoRp1",    // valid checksum: its 15-character key
+		"001Hs00000CoRp1AAA": "001Hs00000CoRp1AAA", // wrong checksum: not a Salesforce id
+		"001Hs00000CoRp1":    "001Hs00000CoRp1",
+		"5100000001":         "5100000001",
+		"001Hs00000CoRp1-AF": "001Hs00000CoRp1-AF",
+	}
+	for in, want := range tests {
+		if got := idKey(in); got != want {
+			t.Errorf("idKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidEmail(t *testing.T) {
+	good := []string{"ann@example.com", "ann.lee+crm@mail.example.co.uk", "o'neil@example.com", "jörg@exämple.de", "x@xn--p1ai.xn--p1ai"}
+	bad := []string{"", "ann", "ann@", "@example.com", "ann@@example.com", "ann lee@example.com", "Ann <ann@example.com>",
+		"ann@example", "ann@example.c0m", "ann@-example.com", "ann@example..com", ".ann@example.com", "ann.@example.com",
+		"a,b@example.com", "ann@exa_mple.com"}
+	for _, s := range good {
+		if !validEmail(s) {
+			t.Errorf("validEmail(%q) = false", s)
+		}
+	}
+	for _, s := range bad {
+		if validEmail(s) {
+			t.Errorf("validEmail(%q) = true", s)
+		}
+	}
+}
+
+func TestHeaderMatching(t *testing.T) {
+	if headerKey("\ufeff  Account   ID ") != headerKey("account id") {
+		t.Error("headerKey")
+	}
+	if headerKey("Account_ID") == headerKey("Account ID") {
+		t.Error("punctuation must not match")
+	}
+	tests := []struct {
+		want string
+		in   []string
+		out  []string
+	}{
+		{"Account ID", []string{"AccountID", "Account Name", "Id"}, []string{"AccountID"}},
+		{"Billing Zip", []string{"Billing Zip/Postal Code", "Shipping Zip"}, []string{"Billing Zip/Postal Code"}},
+		{"Phone", []string{"Fax", "Phone Number", "Mobile Phone"}, []string{"Phone Number", "Mobile Phone"}},
+		{"Email", []string{"E-mail", "Email Address", "First Name"}, []string{"E-mail", "Email Address"}},
+		{"Industry", []string{"Type", "Owner"}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.out, suggest(tt.want, tt.in)); diff != "" {
+			t.Errorf("suggest(%q): %s", tt.want, diff)
+		}
+	}
+}
+
+func TestLineCounter(t *testing.T) {
+	lc := &lineCounter{r: stringsReader("a\nbb\n\nccc\n")}
+	buf := make([]byte, 3)
+	for {
+		if _, err := lc.Read(buf); err != nil {
+			break
+		}
+	}
+	got := []int{lc.lineAt(0), lc.lineAt(1), lc.lineAt(2), lc.lineAt(5), lc.lineAt(6), lc.lineAt(10)}
+	if diff := cmp.Diff([]int{1, 1, 2, 3, 4, 5}, got); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestKeyIndex(t *testing.T) {
+	var keys []string
+	for i := 0; i < 5000; i++ {
+		keys = append(keys, "K"+strconv.Itoa(i%3700)) // 1300 duplicates
+	}
+	idx := newKeyIndex(len(keys), func(i int32) string { return keys[i] })
+	first := map[string]int32{}
+	for i, k := range keys {
+		j, dup := idx.insert(k, int32(i))
+		f, seen := first[k]
+		if dup != seen || dup && j != f {
+			t.Fatalf("insert(%q, %d) = %d, %v; first %d, %v", k, i, j, dup, f, seen)
+		}
+		if !seen {
+			first[k] = int32(i)
+		}
+	}
+	for k, f := range first {
+		if j, ok := idx.lookup(k); !ok || j != f {
+			t.Fatalf("lookup(%q) = %d, %v; want %d", k, j, ok, f)
+		}
+	}
+	if _, ok := idx.lookup("K3700"); ok {
+		t.Error("lookup of a missing key")
+	}
+	var nilIdx *keyIndex
+	if _, ok := nilIdx.lookup("x"); ok {
+		t.Error("nil index")
+	}
+}

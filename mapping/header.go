@@ -1,0 +1,181 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+)
+
+// headerKey is how header cells (and JSON keys) are matched to the
+// mapping: a BOM dropped, trimmed, inner whitespace collapsed, any case.
+// "  account  ID " matches "Account ID". Punctuation is kept: "Account_ID"
+// is a different column (the error suggests it).
+func headerKey(s string) string {
+	return strings.ToLower(normalize.Text(strings.TrimPrefix(s, "\ufeff")))
+}
+
+// layout is a header resolved against a section.
+type layout struct {
+	sec   *section
+	index [maxFields]int    // the header position of each field; -1 when not carried
+	cols  [maxFields]string // the header cell of each field, as written (trimmed)
+	width int               // the number of header cells
+}
+
+// resolveHeader matches a CSV header to the mapping. It fails, listing every
+// missing column with suggestions, when a mapped column is not there.
+func resolveHeader(sec *section, header []string, file string, line int) (*layout, *FileError) {
+	lay := &layout{sec: sec, width: len(header)}
+	pos := make(map[string][]int, len(header))
+	cells := make([]string, len(header))
+	for i, h := range header {
+		if !utf8.ValidString(h) {
+			h = strings.ToValidUTF8(h, "\uFFFD")
+		}
+		cells[i] = normalize.Text(strings.TrimPrefix(h, "\ufeff"))
+		k := strings.ToLower(cells[i])
+		pos[k] = append(pos[k], i)
+	}
+	used := make([]bool, len(header))
+	var missing []MissingColumn
+	var dups []string
+	for f := 0; f < sec.nfields(); f++ {
+		lay.index[f] = -1
+		col := sec.columns[f]
+		if col == "" {
+			continue
+		}
+		at, ok := pos[headerKey(col)]
+		switch {
+		case ok:
+			lay.index[f] = at[0]
+			lay.cols[f] = cells[at[0]]
+			used[at[0]] = true
+			if len(at) > 1 {
+				n := make([]string, len(at))
+				for i, p := range at {
+					n[i] = fmt.Sprint(p + 1)
+				}
+				dups = append(dups, fmt.Sprintf("%q (%s) is in the header %d times, at positions %s", col, fieldsOf(sec.kind)[f].name, len(at), strings.Join(n, ", ")))
+			}
+		case sec.optional && !sec.required(field(f)):
+		default:
+			missing = append(missing, MissingColumn{Field: fieldsOf(sec.kind)[f].name, Column: col})
+		}
+	}
+	if len(dups) > 0 {
+		return nil, &FileError{File: file, Line: line, Message: "the header is ambiguous: " + strings.Join(dups, "; ")}
+	}
+	if len(missing) > 0 {
+		var free []string
+		for i, c := range cells {
+			if !used[i] && c != "" {
+				free = append(free, c)
+			}
+		}
+		for i := range missing {
+			missing[i].Suggestions = suggest(missing[i].Column, free)
+		}
+		msg := fmt.Sprintf("the header lacks %d mapped column", len(missing))
+		if len(missing) > 1 {
+			msg += "s"
+		}
+		if sec.optional {
+			msg += fmt.Sprintf(" (no mapping names the %s columns, so they must carry the canonical names, or pass --mapping)", sec.kind.plural())
+		}
+		if len(header) == 1 && strings.ContainsAny(header[0], ";\t|") {
+			msg += " (the header is one cell: is the file separated by ';' or tabs rather than commas?)"
+		}
+		return nil, &FileError{File: file, Line: line, Message: msg, Missing: missing}
+	}
+	return lay, nil
+}
+
+// suggest returns up to three of the candidates that look like want: the
+// same letters and digits, or a small edit distance, or one containing the
+// other.
+func suggest(want string, candidates []string) []string {
+	type scored struct {
+		s     string
+		score int
+	}
+	w := strings.ToLower(want)
+	wa := alnum(w)
+	var out []scored
+	for _, c := range candidates {
+		l := strings.ToLower(c)
+		ca := alnum(l)
+		score := -1
+		switch {
+		case ca == wa && ca != "":
+			score = 0
+		default:
+			d := levenshtein(w, l)
+			limit := max(2, len([]rune(w))/4)
+			if d <= limit {
+				score = d
+			} else if len(wa) >= 3 && len(ca) >= 3 && (strings.Contains(ca, wa) || strings.Contains(wa, ca)) {
+				score = limit + 1 + abs(len(ca)-len(wa))
+			}
+		}
+		if score >= 0 {
+			out = append(out, scored{c, score})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b scored) int { return a.score - b.score })
+	var res []string
+	for i := 0; i < len(out) && i < 3; i++ {
+		res = append(res, out[i].s)
+	}
+	return res
+}
+
+// didYouMean formats the best suggestion for an unknown name.
+func didYouMean(got string, names []string) string {
+	if s := suggest(got, names); len(s) > 0 {
+		return fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return ""
+}
+
+func alnum(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

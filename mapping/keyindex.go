@@ -1,0 +1,70 @@
+package mapping
+
+import "hash/maphash"
+
+// keyIndex maps the ext ids of the group rows to their index. It is an
+// open-addressing table of 64-bit slots (a 32-bit hash fingerprint and the
+// row index plus one), so the garbage collector has nothing to scan in it,
+// and checking for a duplicate and inserting take one probe sequence; the
+// built-in map took two, and a quarter of the load's time on a 1M-row
+// export. Keys are compared with the rows' own ids, only when the
+// fingerprints match.
+type keyIndex struct {
+	seed  maphash.Seed
+	slots []uint64
+	mask  uint64
+	key   func(int32) string // the key of row i
+}
+
+func newKeyIndex(n int, key func(int32) string) *keyIndex {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	return &keyIndex{seed: maphash.MakeSeed(), slots: make([]uint64, size), mask: uint64(size - 1), key: key}
+}
+
+func (t *keyIndex) hash(k string) (pos uint64, fp uint64) {
+	h := maphash.String(t.seed, k)
+	return h & t.mask, h >> 32 << 32
+}
+
+// insert adds row i under k, unless k is there already: then it returns the
+// row that holds it.
+func (t *keyIndex) insert(k string, i int32) (prev int32, dup bool) {
+	pos, fp := t.hash(k)
+	for {
+		s := t.slots[pos]
+		if s == 0 {
+			t.slots[pos] = fp | uint64(uint32(i)+1)
+			return 0, false
+		}
+		if s&^0xffffffff == fp {
+			j := int32(uint32(s)) - 1
+			if t.key(j) == k {
+				return j, true
+			}
+		}
+		pos = (pos + 1) & t.mask
+	}
+}
+
+func (t *keyIndex) lookup(k string) (int32, bool) {
+	if t == nil {
+		return 0, false
+	}
+	pos, fp := t.hash(k)
+	for {
+		s := t.slots[pos]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^0xffffffff == fp {
+			j := int32(uint32(s)) - 1
+			if t.key(j) == k {
+				return j, true
+			}
+		}
+		pos = (pos + 1) & t.mask
+	}
+}

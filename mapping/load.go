@@ -1,0 +1,520 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+	"github.com/convirza-sync/convirza-sync/sync/state"
+)
+
+// LoadOptions says what to load.
+type LoadOptions struct {
+	// GroupsPath is the groups export (CSV, a JSON array of rows, or a
+	// combined JSON file {"groups": [...], "users": [...]}).
+	GroupsPath string
+	// UsersPath is the users export. It may name the same combined JSON
+	// file as GroupsPath; that is the same as giving it to GroupsPath alone.
+	UsersPath string
+	// Format is "" (by extension: .csv or .json), "csv" or "json".
+	Format string
+	// Mapping is nil for DefaultMapping.
+	Mapping *Mapping
+	// RootExtID is the root group's ext id, when it has one: a
+	// parent_ext_id or group_ext_id naming it puts the row directly under
+	// the root (it is stored as ""), rather than naming no row.
+	RootExtID string
+}
+
+// Load reads the exports in one pass and returns the desired state, with
+// every invalid row in Invalid (and left out of Groups and Users) and every
+// warning in Warnings, both sorted by file and line.
+//
+// The error is only for failures of a whole file: it cannot be opened or
+// parsed any further (a JSON syntax error), the header lacks mapped
+// columns, or the export has no rows (ErrNoRows). It is one *FileError or
+// several joined. Even with an error, the returned state, when not nil,
+// holds what could be read and its problems, so that `validate` can list
+// everything; never plan from it.
+//
+// Load only reports: whether invalid rows may be skipped (--max-invalid)
+// is the planner's decision.
+func Load(opts LoadOptions) (*state.DesiredState, error) {
+	m := opts.Mapping
+	if m == nil {
+		m = DefaultMapping()
+	}
+	if opts.GroupsPath == "" && opts.UsersPath == "" {
+		return nil, errors.New("load the export: no groups or users file given")
+	}
+	switch opts.Format {
+	case "", "csv", "json":
+	default:
+		return nil, fmt.Errorf("load the export: unknown input format %q (use csv or json)", opts.Format)
+	}
+	l := newLoader(m, opts.RootExtID)
+	var errs []*FileError
+	same := opts.GroupsPath != "" && opts.UsersPath != "" && filepath.Clean(opts.GroupsPath) == filepath.Clean(opts.UsersPath)
+	if opts.GroupsPath != "" {
+		errs = append(errs, l.readFile(opts.GroupsPath, opts.Format, kindGroups, same)...)
+	}
+	if opts.UsersPath != "" && !same {
+		errs = append(errs, l.readFile(opts.UsersPath, opts.Format, kindUsers, false)...)
+	}
+	ds := l.finish()
+	return ds, joinFileErrors(errs)
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	m         *Mapping
+	rootExtID string
+	rootKey   string
+	region    string
+	ds        *state.DesiredState
+	problems  []problem
+	files     map[string]int // file -> order, for sorting problems
+	g         groupSet
+	u         userSet
+	slab      strSlab
+}
+
+type problem struct {
+	state.Problem
+	file int
+	seq  int
+}
+
+func newLoader(m *Mapping, rootExtID string) *loader {
+	l := &loader{
+		m:         m,
+		rootExtID: strings.TrimSpace(rootExtID),
+		region:    m.PhoneRegion,
+		files:     map[string]int{},
+		ds: &state.DesiredState{
+			UserMatch:        m.Users.Match,
+			IndustrySynonyms: m.industrySynonyms(),
+		},
+	}
+	if l.ds.UserMatch == "" {
+		l.ds.UserMatch = state.MatchEmail
+	}
+	if l.rootExtID != "" {
+		l.rootKey = idKey(l.rootExtID)
+	}
+	return l
+}
+
+func (l *loader) fileOrder(file string) int {
+	if o, ok := l.files[file]; ok {
+		return o
+	}
+	l.files[file] = len(l.files)
+	return len(l.files) - 1
+}
+
+func (l *loader) add(sev state.Severity, k kind, file string, line int, column, key, msg string) {
+	l.problems = append(l.problems, problem{
+		Problem: state.Problem{Source: state.Source{File: file, Line: line}, Kind: k.String(), Key: key, Column: column, Severity: sev, Message: msg},
+		file:    l.fileOrder(file),
+		seq:     len(l.problems),
+	})
+}
+
+// readFile reads one export file. both is true when the same file was
+// given for groups and users.
+func (l *loader) readFile(path, format string, k kind, both bool) []*FileError {
+	name := filepath.Base(path)
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".csv":
+			format = "csv"
+		case ".json":
+			format = "json"
+		default:
+			return []*FileError{{File: name, Message: fmt.Sprintf("cannot tell the format of %s from its extension; use --input-format csv or json", name)}}
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return []*FileError{{File: name, Message: "open the " + k.plural() + " export", Err: err}}
+	}
+	defer f.Close()
+	l.fileOrder(name)
+	if format == "csv" {
+		if both {
+			return []*FileError{{File: name, Message: "a file given for both groups and users must be a combined JSON file ({\"groups\": [...], \"users\": [...]})"}}
+		}
+		var size int64
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		if fe := l.readCSV(f, name, k, size); fe != nil {
+			return []*FileError{fe}
+		}
+		return nil
+	}
+	return l.readJSON(f, name, k)
+}
+
+// rowIn is one row as read, by field, before conversion.
+type rowIn struct {
+	file string
+	line int
+	vals [maxFields]string
+	has  [maxFields]bool    // the row carries the field's column
+	cols *[maxFields]string // the column name of each field, for problems
+	// faults holds read errors of single cells (invalid UTF-8, a JSON
+	// value of the wrong type); mask says which are set. It is nil for
+	// the rows that have none.
+	faults *[maxFields]string
+	mask   uint32
+}
+
+func (r *rowIn) fault(f field, msg string) {
+	if r.faults == nil {
+		r.faults = new([maxFields]string)
+	}
+	r.faults[f] = msg
+	r.mask |= 1 << f
+}
+
+// blank reports whether every carried cell is empty.
+func (r *rowIn) blank(n int) bool {
+	for f := 0; f < n; f++ {
+		if r.has[f] && strings.TrimSpace(r.vals[f]) != "" {
+			return false
+		}
+	}
+	return r.mask == 0
+}
+
+// rowConv converts one row's cells; it records the row's problems.
+type rowConv struct {
+	l   *loader
+	r   *rowIn
+	sec *section
+	key string
+	bad bool
+}
+
+func (c *rowConv) err(f field, format string, args ...any) {
+	c.bad = true
+	c.l.add(state.SeverityError, c.sec.kind, c.r.file, c.r.line, c.r.cols[f], c.key, fmt.Sprintf(format, args...))
+}
+
+func (c *rowConv) warn(f field, format string, args ...any) {
+	c.l.add(state.SeverityWarning, c.sec.kind, c.r.file, c.r.line, c.r.cols[f], c.key, fmt.Sprintf(format, args...))
+}
+
+// get returns a field's cleaned value and whether the row carries it.
+// A cell fault is reported and reads as not carried.
+func (c *rowConv) get(f field) (string, bool) {
+	if !c.r.has[f] {
+		return "", false
+	}
+	if c.r.mask&(1<<f) != 0 {
+		c.err(f, "%s", c.r.faults[f])
+		return "", false
+	}
+	info := &fieldsOf(c.sec.kind)[f]
+	v, _, fault := cleanCell(info, c.r.vals[f])
+	if fault != "" {
+		c.err(f, "%s", fault)
+		return "", false
+	}
+	return v, true
+}
+
+// required returns a required field's value, reporting it when missing.
+func (c *rowConv) required(f field, what string) string {
+	if !c.r.has[f] {
+		c.err(f, "missing %s", what)
+		return ""
+	}
+	v, ok := c.get(f) // reports a fault
+	if ok && v == "" {
+		if raw := strings.TrimSpace(c.r.vals[f]); raw != "" {
+			c.err(f, "missing %s (the cell holds %q, a null marker)", what, raw)
+		} else {
+			c.err(f, "missing %s", what)
+		}
+	}
+	return v
+}
+
+// opt returns the pointer for an optional field the row carries: nil when
+// the cell is empty and ignored, a pointer to "" when empty and cleared.
+func (c *rowConv) opt(f field, v string) *string {
+	if v == "" {
+		if c.sec.empty[f] == EmptyClear {
+			return c.l.slab.ptr("")
+		}
+		return nil
+	}
+	return c.l.slab.ptr(v)
+}
+
+// groupRow converts and keeps one group row.
+func (l *loader) groupRow(r *rowIn, sec *section) {
+	c := rowConv{l: l, r: r, sec: sec}
+	if r.has[gExtID] && r.mask&(1<<gExtID) == 0 {
+		if v, _, fault := cleanCell(&groupFields[gExtID], r.vals[gExtID]); fault == "" {
+			c.key = v
+		}
+	}
+	var gv state.DesiredGroup
+	g := &gv
+	g.Source = state.Source{File: r.file, Line: r.line}
+	g.ExtID = c.required(gExtID, "org_unit_ext_id, the group's key")
+	g.Name = normalize.Text(c.required(gName, "org_unit_name"))
+
+	pid, _ := c.get(gParentExtID)
+	pname, _ := c.get(gParentName)
+	pname = normalize.Text(pname)
+	if pid != "" && pname != "" {
+		c.err(gParentName, "both parent_ext_id and parent_name are given; give one")
+		pname = ""
+	}
+	g.ParentExtID = pid
+
+	country, _ := c.get(gCountry)
+	country = normalize.Text(country)
+	us := normalize.IsUS(country)
+
+	if v, ok := c.get(gAddress); ok {
+		g.Address = c.opt(gAddress, normalize.Text(v))
+	}
+	if v, ok := c.get(gCity); ok {
+		g.City = c.opt(gCity, normalize.Text(v))
+	}
+	if v, ok := c.get(gState); ok {
+		if v != "" {
+			if us {
+				code, valid := normalize.State(v)
+				if !valid {
+					c.err(gState, "not a US state: %q", v)
+					ok = false
+				}
+				v = code
+			} else {
+				v = normalize.Text(v)
+			}
+		}
+		if ok {
+			g.State = c.opt(gState, v)
+		}
+	}
+	if v, ok := c.get(gZip); ok {
+		if v != "" {
+			if us {
+				z, padded, err := normalize.Zip(v)
+				switch {
+				case err != nil:
+					c.err(gZip, "not a US ZIP code: %q", v)
+					ok = false
+				case padded:
+					c.warn(gZip, "ZIP %q padded to %q (Excel dropped the leading zero)", v, z)
+				}
+				v = z
+			} else {
+				v = normalize.Text(v)
+			}
+		}
+		if ok {
+			g.Zip = c.opt(gZip, v)
+		}
+	}
+	if v, ok := c.get(gPhone); ok {
+		if v != "" {
+			region := l.region
+			if !us {
+				if r, known := normalize.CountryRegion(country); known {
+					region = r
+				}
+			}
+			e164, ext, err := normalize.PhoneWithExt(v, region)
+			switch {
+			case err != nil:
+				c.err(gPhone, "bad phone number %q", v)
+				ok = false
+			case ext != "":
+				c.warn(gPhone, "extension %q dropped: Convirza keeps the number without it", ext)
+			}
+			v = e164
+		}
+		if ok {
+			g.Phone = c.opt(gPhone, v)
+		}
+	}
+	ind, _ := c.get(gIndustry)
+	indID, _ := c.get(gIndustryID)
+	ind = normalize.Text(ind)
+	switch {
+	case ind != "" && indID != "":
+		c.err(gIndustryID, "both industry and industry_id are given; give one")
+	case indID != "":
+		n, err := strconv.ParseInt(indID, 10, 64)
+		if err != nil || n <= 0 {
+			c.err(gIndustryID, "industry_id %q is not a positive whole number", indID)
+		} else {
+			g.IndustryID = &n
+		}
+	case ind != "":
+		g.Industry = l.slab.ptr(ind)
+	}
+	l.g.add(g, pname, c.bad)
+}
+
+// userRow converts and keeps one user row.
+func (l *loader) userRow(r *rowIn, sec *section) {
+	c := rowConv{l: l, r: r, sec: sec}
+	if r.has[uEmail] && r.mask&(1<<uEmail) == 0 {
+		c.key = strings.TrimSpace(r.vals[uEmail])
+	}
+	if c.key == "" && r.has[uExtID] && r.mask&(1<<uExtID) == 0 {
+		if v, _, fault := cleanCell(&userFields[uExtID], r.vals[uExtID]); fault == "" {
+			c.key = v
+		}
+	}
+	var u state.DesiredUser
+	u.Source = state.Source{File: r.file, Line: r.line}
+	if email := c.required(uEmail, "email"); email != "" {
+		if validEmail(email) {
+			u.Email = email
+		} else {
+			c.err(uEmail, "bad email %q", email)
+		}
+	}
+	if v, ok := c.get(uFirstName); ok {
+		u.FirstName = c.opt(uFirstName, normalize.Text(v))
+	}
+	if v, ok := c.get(uLastName); ok {
+		u.LastName = c.opt(uLastName, normalize.Text(v))
+	}
+	v, ok := c.get(uRole)
+	switch {
+	case ok && v != "":
+		role, ok := state.ParseRole(v)
+		if !ok {
+			c.err(uRole, "unknown role %q (use admin, standard or readonly)", v)
+		} else {
+			u.Role = &role
+		}
+	case sec.defaultRole != "" && (ok || !r.has[uRole]): // empty or absent, not faulty
+		role := sec.defaultRole
+		u.Role = &role
+	}
+	if v, ok := c.get(uGroupExtID); ok {
+		u.GroupExtID = c.opt(uGroupExtID, v)
+	}
+	if sec.match == state.MatchExtID {
+		if v := c.required(uExtID, "user_ext_id, the user's key (users.match is user_ext_id)"); v != "" {
+			u.ExtID = l.slab.ptr(v)
+		}
+	} else if v, ok := c.get(uExtID); ok {
+		u.ExtID = c.opt(uExtID, v)
+	}
+	l.u.add(u, c.bad)
+}
+
+// finish runs the checks across rows, leaves invalid rows out and sorts
+// the problems.
+func (l *loader) finish() *state.DesiredState {
+	ds := l.ds
+	if l.g.seen {
+		l.finishGroups()
+		ds.GroupsManaged = true
+	}
+	if l.u.seen {
+		l.finishUsers()
+		ds.UsersManaged = true
+	}
+	ds.Groups = l.g.compact()
+	ds.Users = l.u.compact()
+	l.g.byKey = nil
+	slices.SortFunc(l.problems, func(a, b problem) int {
+		if a.file != b.file {
+			return a.file - b.file
+		}
+		if a.Source.Line != b.Source.Line {
+			return a.Source.Line - b.Source.Line
+		}
+		return a.seq - b.seq
+	})
+	for _, p := range l.problems {
+		if p.Severity == state.SeverityError {
+			ds.Invalid = append(ds.Invalid, p.Problem)
+		} else {
+			ds.Warnings = append(ds.Warnings, p.Problem)
+		}
+	}
+	return ds
+}
+
+// ProblemSummary counts what Load found.
+type ProblemSummary struct {
+	// InvalidRows counts the rows left out (a row with three errors counts
+	// once); InvalidGroups and InvalidUsers split it.
+	InvalidRows   int `json:"invalid_rows"`
+	InvalidGroups int `json:"invalid_groups"`
+	InvalidUsers  int `json:"invalid_users"`
+	Errors        int `json:"errors"`
+	Warnings      int `json:"warnings"`
+	Groups        int `json:"groups"` // valid group rows
+	Users         int `json:"users"`  // valid user rows
+}
+
+// Problems summarizes a loaded state. Several problems on one row count as
+// one invalid row: that is the unit --max-invalid counts.
+func Problems(ds *state.DesiredState) ProblemSummary {
+	s := ProblemSummary{Errors: len(ds.Invalid), Warnings: len(ds.Warnings), Groups: len(ds.Groups), Users: len(ds.Users)}
+	seen := map[state.Source]bool{}
+	for _, p := range ds.Invalid {
+		if seen[p.Source] {
+			continue
+		}
+		seen[p.Source] = true
+		s.InvalidRows++
+		if p.Kind == kindUsers.String() {
+			s.InvalidUsers++
+		} else {
+			s.InvalidGroups++
+		}
+	}
+	return s
+}
+
+func (s ProblemSummary) String() string {
+	return fmt.Sprintf("%d groups and %d users valid; %d invalid rows (%d groups, %d users) with %d errors; %d warnings",
+		s.Groups, s.Users, s.InvalidRows, s.InvalidGroups, s.InvalidUsers, s.Errors, s.Warnings)
+}
+
+// loadReader loads one export from a reader, as Load does from a file: the
+// tests and fuzz targets use it.
+func loadReader(m *Mapping, rootExtID string, k kind, format, name string, src io.ReadSeeker) (*state.DesiredState, error) {
+	if m == nil {
+		m = DefaultMapping()
+	}
+	l := newLoader(m, rootExtID)
+	l.fileOrder(name)
+	var errs []*FileError
+	if format == "csv" {
+		size, _ := src.Seek(0, io.SeekEnd)
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if fe := l.readCSV(src, name, k, size); fe != nil {
+			errs = append(errs, fe)
+		}
+	} else {
+		errs = l.readJSON(src, name, k)
+	}
+	return l.finish(), joinFileErrors(errs)
+}

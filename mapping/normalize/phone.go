@@ -1,0 +1,251 @@
+package normalize
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultRegion is the phone region used when a number has no country code.
+const DefaultRegion = "US"
+
+// ErrPhone is wrapped by every phone parsing error.
+var ErrPhone = errors.New("not a valid phone number")
+
+// Phone returns the number in E.164 ("+16175550142"). region is the
+// ISO 3166 region assumed when the number has no country code ("" means
+// US). An extension ("x123") is dropped; PhoneWithExt returns it. An empty
+// value gives "" and no error.
+func Phone(s, region string) (string, error) {
+	e164, _, err := PhoneWithExt(s, region)
+	return e164, err
+}
+
+// PhoneWithExt is Phone that also returns the extension's digits ("" when
+// the value has none).
+//
+// The result is, by definition, what nyaruka/phonenumbers gives:
+// Parse(s, region), then IsValidNumber (a number that is merely the right
+// length, such as a 7-digit "555-0142" or an unassigned area code, is an
+// error), then Format(E164). Parse and IsValidNumber cost about 10-30 µs,
+// so the common North American layouts ("(617) 555-0142", "617.555.0142",
+// "+1-617-555-0142", "1 (617) 555-0142", ...) take a fast path that gives
+// the same answer: it only extracts the ten digits, and asks phonenumbers
+// whether numbers with those first six digits are valid once per six-digit
+// prefix (TestNANPValidityDigits proves, from the metadata
+// itself, that validity depends on no other digit, but for three area
+// codes where it takes seven); TestPhoneFastAgrees
+// compares both paths on generated numbers). Everything else, and every
+// number the fast path is unsure of, goes to phonenumbers.
+func PhoneWithExt(s, region string) (e164, ext string, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", "", nil
+	}
+	region = normRegion(region)
+	if region == DefaultRegion || s[0] == '+' {
+		if out, ok := phoneFast(s); ok {
+			return out, "", nil
+		}
+	}
+	return phoneSlow(s, region)
+}
+
+func normRegion(region string) string {
+	region = strings.ToUpper(strings.TrimSpace(region))
+	if region == "" {
+		return DefaultRegion
+	}
+	return region
+}
+
+// ValidRegion reports whether phonenumbers knows the region ("US", "CA",
+// "GB", ...; any case).
+func ValidRegion(region string) bool {
+	return phonenumbers.GetSupportedRegions()[normRegion(region)]
+}
+
+// phoneSlow is the reference: phonenumbers all the way.
+func phoneSlow(s, region string) (string, string, error) {
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", "", fmt.Errorf("%w: %q", ErrPhone, s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), n.GetExtension(), nil
+}
+
+// phoneFast handles a NANP number written in a common layout, with the
+// default region US or an explicit "+1": an optional "1" or "+1" and one
+// separator, then "DDD" or "(DDD)", then "DDD" and "DDDD", with at most
+// one separator (" ", "-" or ".") between the groups. The area code and
+// the exchange must start with 2-9. It returns false for anything else,
+// and for numbers phonenumbers does not hold valid.
+func phoneFast(s string) (string, bool) {
+	d, ok := nanpDigits(s)
+	if !ok {
+		return "", false
+	}
+	if !nanpValid(&d) {
+		return "", false
+	}
+	var b [12]byte
+	b[0], b[1] = '+', '1'
+	copy(b[2:], d[:])
+	return string(b[:]), true
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '-' || c == '.' }
+
+// nanpDigits extracts the ten digits of a number in one of the layouts
+// phoneFast accepts.
+func nanpDigits(s string) (d [10]byte, ok bool) {
+	i, n := 0, len(s)
+	prefix := false
+	switch {
+	case n > 1 && s[0] == '+':
+		if s[1] != '1' {
+			return d, false
+		}
+		i, prefix = 2, true
+	case n > 10 && s[0] == '1':
+		i, prefix = 1, true
+	}
+	if prefix && i < n && isSep(s[i]) {
+		i++
+	}
+	take := func(k int, at int) bool {
+		if i+k > n {
+			return false
+		}
+		for j := 0; j < k; j++ {
+			c := s[i+j]
+			if c < '0' || c > '9' {
+				return false
+			}
+			d[at+j] = c
+		}
+		i += k
+		return true
+	}
+	if i < n && s[i] == '(' {
+		i++
+		if !take(3, 0) || i >= n || s[i] != ')' {
+			return d, false
+		}
+		i++
+	} else if !take(3, 0) {
+		return d, false
+	}
+	if i < n && isSep(s[i]) {
+		i++
+	}
+	if !take(3, 3) {
+		return d, false
+	}
+	if i < n && isSep(s[i]) {
+		i++
+	}
+	if !take(4, 6) || i != n {
+		return d, false
+	}
+	if d[0] < '2' || d[3] < '2' {
+		return d, false
+	}
+	return d, true
+}
+
+// nanpCache holds, for each six-digit prefix 200000-999999, two bits:
+// 0 not known yet, 1 valid, 2 not valid. It is filled lazily and only
+// ever from phonenumbers.IsValidNumber, so it is a pure memo. Under the
+// area codes of nanpSevenDigitAreas validity depends on the seventh digit
+// too, so those are memoized by seven digits in nanpCache7.
+var (
+	nanpCache  [(800000 + 15) / 16]atomic.Uint32
+	nanpCache7 = func() map[int]*[(10000 + 15) / 16]atomic.Uint32 {
+		m := make(map[int]*[(10000 + 15) / 16]atomic.Uint32, len(nanpSevenDigitAreas))
+		for a := range nanpSevenDigitAreas {
+			m[a] = new([(10000 + 15) / 16]atomic.Uint32)
+		}
+		return m
+	}()
+)
+
+// nanpSevenDigitAreas are the area codes under which the NANP metadata
+// looks at the seventh digit (Barbados, Jamaica); TestNANPValidityDigits
+// derives this set from the metadata and fails if it drifts.
+var nanpSevenDigitAreas = map[int]bool{246: true, 876: true}
+
+// nanpSlot returns the memo word and bit shift of a number's prefix.
+func nanpSlot(d *[10]byte) (*atomic.Uint32, uint) {
+	area := int(d[0]-'0')*100 + int(d[1]-'0')*10 + int(d[2]-'0')
+	if c7, ok := nanpCache7[area]; ok {
+		idx := int(d[3]-'0')*1000 + int(d[4]-'0')*100 + int(d[5]-'0')*10 + int(d[6]-'0')
+		return &c7[idx/16], uint(idx%16) * 2
+	}
+	idx := area*1000 + int(d[3]-'0')*100 + int(d[4]-'0')*10 + int(d[5]-'0') - 200000
+	return &nanpCache[idx/16], uint(idx%16) * 2
+}
+
+func nanpValid(d *[10]byte) bool {
+	w, shift := nanpSlot(d)
+	switch (w.Load() >> shift) & 3 {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	var nn uint64
+	for _, c := range d {
+		nn = nn*10 + uint64(c-'0')
+	}
+	cc := int32(1)
+	valid := phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
+	bits := uint32(2)
+	if valid {
+		bits = 1
+	}
+	w.Or(bits << shift)
+	return valid
+}
+
+// PhoneEqual compares two numbers as E.164, falling back to text when one
+// does not parse.
+func PhoneEqual(a, b, region string) bool {
+	na, ea := Phone(a, region)
+	nb, eb := Phone(b, region)
+	if ea != nil || eb != nil {
+		return Text(a) == Text(b)
+	}
+	return na == nb
+}
+
+// CountryRegion returns the phone region (ISO 3166 alpha-2) of a country
+// as a CRM exports it: a two-letter code, or a common English name ("",
+// false when it is not known; the caller then keeps its default region).
+func CountryRegion(country string) (string, bool) {
+	k := strings.ToUpper(strings.Join(strings.FieldsFunc(country, func(r rune) bool { return r == '.' || r == ' ' }), ""))
+	if IsUS(country) {
+		return "US", true
+	}
+	if r, ok := countryRegions[k]; ok {
+		return r, true
+	}
+	if len(k) == 2 && phonenumbers.GetSupportedRegions()[k] {
+		return k, true
+	}
+	return "", false
+}
+
+var countryRegions = map[string]string{
+	"CANADA": "CA", "MEXICO": "MX", "UNITEDKINGDOM": "GB", "UK": "GB", "GREATBRITAIN": "GB",
+	"ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB", "IRELAND": "IE", "AUSTRALIA": "AU",
+	"NEWZEALAND": "NZ", "GERMANY": "DE", "FRANCE": "FR", "SPAIN": "ES", "ITALY": "IT",
+	"NETHERLANDS": "NL", "BELGIUM": "BE", "SWITZERLAND": "CH", "AUSTRIA": "AT", "SWEDEN": "SE",
+	"NORWAY": "NO", "DENMARK": "DK", "FINLAND": "FI", "PORTUGAL": "PT", "POLAND": "PL",
+	"INDIA": "IN", "JAPAN": "JP", "CHINA": "CN", "SINGAPORE": "SG", "BRAZIL": "BR",
+	"PUERTORICO": "PR", "GUAM": "GU", "PHILIPPINES": "PH", "ISRAEL": "IL", "SOUTHAFRICA": "ZA",
+	"CAN": "CA", "MEX": "MX", "GBR": "GB", "AUS": "AU", "DEU": "DE", "FRA": "FR",
+}

@@ -1,0 +1,332 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+	"github.com/convirza-sync/convirza-sync/sync/state"
+)
+
+// groupSet collects the group rows of an export, valid or not, until the
+// checks across rows have run.
+type groupSet struct {
+	seen  bool // a groups export was read
+	file  string
+	rows  []state.DesiredGroup
+	bad   []bool
+	pname []string // parent_name per row; nil while no row has one
+	// the column names for problems found across rows
+	extCol, parentCol, parentNameCol string
+	byKey                            *keyIndex // idKey(ext id) -> first row
+}
+
+func (s *groupSet) reserve(n int) {
+	if n > cap(s.rows) {
+		s.rows = append(make([]state.DesiredGroup, 0, n), s.rows...)
+		s.bad = append(make([]bool, 0, n), s.bad...)
+	}
+}
+
+// add appends a row and records its fate and parent name. The row is
+// built on the caller's stack and copied once: filling it in place in the
+// slice costs a write barrier per field while the GC runs, which it does
+// for much of a large load.
+func (s *groupSet) add(g *state.DesiredGroup, pname string, bad bool) {
+	s.rows = append(s.rows, *g)
+	if pname != "" && s.pname == nil {
+		s.pname = make([]string, len(s.rows)-1, cap(s.rows))
+	}
+	if s.pname != nil {
+		s.pname = append(s.pname, pname)
+	}
+	s.bad = append(s.bad, bad)
+}
+
+// compact leaves out the invalid rows, in place.
+func (s *groupSet) compact() []state.DesiredGroup {
+	out := s.rows[:0]
+	for i := range s.rows {
+		if !s.bad[i] {
+			out = append(out, s.rows[i])
+		}
+	}
+	clear(s.rows[len(out):])
+	s.rows, s.bad, s.pname = nil, nil, nil
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+type userSet struct {
+	seen                       bool
+	rows                       []state.DesiredUser
+	bad                        []bool
+	emailCol, extCol, groupCol string
+}
+
+func (s *userSet) add(u state.DesiredUser, bad bool) {
+	s.rows = append(s.rows, u)
+	s.bad = append(s.bad, bad)
+}
+
+func (s *userSet) compact() []state.DesiredUser {
+	out := s.rows[:0]
+	for i := range s.rows {
+		if !s.bad[i] {
+			out = append(out, s.rows[i])
+		}
+	}
+	clear(s.rows[len(out):])
+	s.rows, s.bad = nil, nil
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func linesOf(lines []int) string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = fmt.Sprint(l)
+	}
+	if len(s) == 1 {
+		return "line " + s[0]
+	}
+	return "lines " + strings.Join(s, ", ")
+}
+
+// finishGroups finds duplicates, resolves parents and finds cycles.
+func (l *loader) finishGroups() {
+	s := &l.g
+	rows := s.rows
+	gerr := func(i int, col, msg string) {
+		s.bad[i] = true
+		l.add(state.SeverityError, kindGroups, rows[i].Source.File, rows[i].Source.Line, col, rows[i].ExtID, msg)
+	}
+
+	// Duplicate keys: every copy is invalid, since none can be told right.
+	// The index keeps the first copy; the lines of the others are gathered
+	// per key.
+	s.byKey = newKeyIndex(len(rows), func(i int32) string { return idKey(rows[i].ExtID) })
+	var dups map[int32][]int32 // first copy -> the others
+	var dupOrder []int32
+	for i := range rows {
+		if rows[i].ExtID == "" {
+			continue
+		}
+		if j, dup := s.byKey.insert(idKey(rows[i].ExtID), int32(i)); dup {
+			if dups == nil {
+				dups = map[int32][]int32{}
+			}
+			if dups[j] == nil {
+				dupOrder = append(dupOrder, j)
+			}
+			dups[j] = append(dups[j], int32(i))
+		}
+	}
+	for _, j := range dupOrder {
+		copies := append([]int32{j}, dups[j]...)
+		for _, i := range copies {
+			var others []int
+			for _, o := range copies {
+				if o != i {
+					others = append(others, rows[o].Source.Line)
+				}
+			}
+			gerr(int(i), s.extCol, fmt.Sprintf("duplicate org_unit_ext_id %q: also on %s", rows[i].ExtID, linesOf(others)))
+		}
+	}
+
+	// Parents.
+	parent := make([]int32, len(rows))
+	var byName, byFold map[string][]int32
+	if s.pname != nil {
+		byName, byFold = map[string][]int32{}, map[string][]int32{}
+		for i := range rows {
+			if rows[i].ExtID != "" && rows[i].Name != "" {
+				byName[rows[i].Name] = append(byName[rows[i].Name], int32(i))
+				k := normalize.Key(rows[i].Name)
+				byFold[k] = append(byFold[k], int32(i))
+			}
+		}
+	}
+	lastKey, lastIdx := "", int32(-1)
+	for i := range rows {
+		parent[i] = -1
+		if s.pname != nil && s.pname[i] != "" {
+			name := s.pname[i]
+			match := byName[name]
+			if len(match) == 0 {
+				match = byFold[normalize.Key(name)]
+			}
+			switch len(match) {
+			case 0:
+				gerr(i, s.parentNameCol, fmt.Sprintf("parent_name %q matches no row of the export", name))
+			case 1:
+				parent[i] = match[0]
+				rows[i].ParentExtID = rows[match[0]].ExtID
+			default:
+				lines := make([]int, len(match))
+				for k, j := range match {
+					lines[k] = rows[j].Source.Line
+				}
+				gerr(i, s.parentNameCol, fmt.Sprintf("parent_name %q matches %d rows (%s); name the parent by ext id instead", name, len(match), linesOf(lines)))
+			}
+			continue
+		}
+		p := rows[i].ParentExtID
+		if p == "" {
+			continue
+		}
+		k := idKey(p)
+		if l.rootKey != "" && k == l.rootKey {
+			rows[i].ParentExtID = ""
+			continue
+		}
+		var j int32
+		var ok bool
+		if k == lastKey { // siblings often follow each other
+			j, ok = lastIdx, true
+		} else if j, ok = s.byKey.lookup(k); ok {
+			lastKey, lastIdx = k, j
+		}
+		if !ok {
+			gerr(i, s.parentCol, fmt.Sprintf("parent_ext_id %q names no row of the export and is not the root's ext id (for a partial export, pass --root)", p))
+			rows[i].ParentExtID = ""
+			continue
+		}
+		parent[i] = j
+		rows[i].ParentExtID = rows[j].ExtID
+	}
+
+	// Cycles: walk up from each row; a walk that meets itself is a cycle.
+	const (
+		white = iota
+		onPath
+		done
+	)
+	color := make([]uint8, len(rows))
+	var path []int32
+	col := s.parentCol
+	if s.pname != nil && col == "" {
+		col = s.parentNameCol
+	}
+	for i := range rows {
+		if color[i] != white {
+			continue
+		}
+		path = path[:0]
+		j := int32(i)
+		for j >= 0 && color[j] == white {
+			color[j] = onPath
+			path = append(path, j)
+			j = parent[j]
+		}
+		if j >= 0 && color[j] == onPath {
+			start := len(path) - 1
+			for path[start] != j {
+				start--
+			}
+			cycle := path[start:]
+			for k := range cycle {
+				c := col
+				if s.pname != nil && s.pname[cycle[k]] != "" {
+					c = s.parentNameCol
+				}
+				gerr(int(cycle[k]), c, "parent cycle: "+cycleText(rows, cycle, k))
+			}
+		}
+		for _, p := range path {
+			color[p] = done
+		}
+	}
+}
+
+// cycleText renders a cycle starting at its k-th row: "A -> B -> A".
+func cycleText(rows []state.DesiredGroup, cycle []int32, k int) string {
+	const most = 12
+	var b strings.Builder
+	for n := 0; n <= len(cycle); n++ {
+		if n > 0 {
+			b.WriteString(" -> ")
+		}
+		if n == most && len(cycle) > most {
+			fmt.Fprintf(&b, "… (%d more) -> ", len(cycle)-most)
+			n = len(cycle)
+		}
+		fmt.Fprintf(&b, "%q", rows[cycle[(k+n)%len(cycle)]].ExtID)
+	}
+	return b.String()
+}
+
+// finishUsers finds duplicate emails and ext ids and checks group_ext_id.
+func (l *loader) finishUsers() {
+	s := &l.u
+	rows := s.rows
+	uerr := func(i int, col, msg string) {
+		s.bad[i] = true
+		key := rows[i].Email
+		if key == "" && rows[i].ExtID != nil {
+			key = *rows[i].ExtID
+		}
+		l.add(state.SeverityError, kindUsers, rows[i].Source.File, rows[i].Source.Line, col, key, msg)
+	}
+	dupCheck := func(col, what string, keyOf func(int) (string, string)) {
+		first := map[string]int{}
+		others := map[int][]int{}
+		var order []int
+		for i := range rows {
+			k, shown := keyOf(i)
+			if k == "" {
+				continue
+			}
+			j, ok := first[k]
+			if !ok {
+				first[k] = i
+				continue
+			}
+			uerr(i, col, fmt.Sprintf("duplicate %s %q: also on line %d", what, shown, rows[j].Source.Line))
+			if others[j] == nil {
+				order = append(order, j)
+			}
+			others[j] = append(others[j], rows[i].Source.Line)
+		}
+		for _, j := range order {
+			_, shown := keyOf(j)
+			uerr(j, col, fmt.Sprintf("duplicate %s %q: also on %s", what, shown, linesOf(others[j])))
+		}
+	}
+	dupCheck(s.emailCol, "email (ignoring case)", func(i int) (string, string) {
+		return strings.ToLower(rows[i].Email), rows[i].Email
+	})
+	dupCheck(s.extCol, "user_ext_id", func(i int) (string, string) {
+		if rows[i].ExtID == nil || *rows[i].ExtID == "" {
+			return "", ""
+		}
+		return idKey(*rows[i].ExtID), *rows[i].ExtID
+	})
+	for i := range rows {
+		g := rows[i].GroupExtID
+		if g == nil || *g == "" {
+			continue
+		}
+		k := idKey(*g)
+		if l.rootKey != "" && k == l.rootKey {
+			rows[i].GroupExtID = l.slab.ptr("")
+			continue
+		}
+		if !l.g.seen {
+			continue // matched against Convirza's groups by the planner
+		}
+		j, ok := l.g.byKey.lookup(k)
+		if !ok {
+			uerr(i, s.groupCol, fmt.Sprintf("group_ext_id %q names no group of the export and is not the root's ext id", *g))
+			continue
+		}
+		if ext := l.g.rows[j].ExtID; ext != *g {
+			rows[i].GroupExtID = l.slab.ptr(ext)
+		}
+	}
+}
