@@ -1,5 +1,7 @@
 package plan
 
+import "github.com/convirza-sync/convirza-sync/sync/state"
+
 // Outcome is how a change ended, in the words of the results CSV.
 type Outcome string
 
@@ -63,10 +65,17 @@ func PlannedResults(p *Plan) []Result {
 	return append(out, SkippedResults(p)...)
 }
 
-// SkippedResults is one "skipped" row per invalid export row of the plan.
+// SkippedResults is one "skipped" row per invalid export row of the plan:
+// a row with several problems is one row, its messages joined.
 func SkippedResults(p *Plan) []Result {
 	out := make([]Result, 0, len(p.Invalid))
+	at := make(map[state.Source]int, len(p.Invalid))
 	for _, pr := range p.Invalid {
+		if i, ok := at[pr.Source]; ok && pr.Source.Line > 0 {
+			out[i].Message += "; " + pr.Error()
+			continue
+		}
+		at[pr.Source] = len(out)
 		out = append(out, Result{Line: pr.Source.Line, Kind: Kind(pr.Kind), Key: pr.Key, Outcome: OutcomeSkipped, Message: pr.Error()})
 	}
 	return out

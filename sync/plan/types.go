@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -288,20 +290,28 @@ func (p *Plan) Marshal() ([]byte, error) { return json.MarshalIndent(p, "", "  "
 
 // Unmarshal decodes a plan file and refuses another version.
 func Unmarshal(b []byte) (*Plan, error) {
-	var probe struct {
-		Version *int `json:"version"`
-	}
+	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("read plan: not a plan file: %w", err)
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, fmt.Errorf("read plan: not a plan file: invalid JSON at byte %d: %w", syn.Offset, err)
+		}
+		return nil, errors.New("read plan: not a plan file: want a JSON object")
 	}
-	if probe.Version == nil {
-		return nil, fmt.Errorf("read plan: not a plan file: no version")
+	var version *int
+	if raw, ok := probe["version"]; ok {
+		if err := json.Unmarshal(raw, &version); err != nil {
+			return nil, errors.New("read plan: not a plan file: version is not a number")
+		}
 	}
-	if *probe.Version != Version {
-		return nil, fmt.Errorf("read plan: version %d, this build reads version %d", *probe.Version, Version)
+	if version == nil {
+		return nil, errors.New("read plan: not a plan file: no version")
+	}
+	if *version != Version {
+		return nil, fmt.Errorf("read plan: version %d, this build reads version %d", *version, Version)
 	}
 	var p Plan
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
