@@ -217,6 +217,12 @@ func writeReport(path string, p *plan.Plan) error {
 	return nil
 }
 
+// writePlanFile writes a plan file (the JSON report is the plan file
+// format), atomically.
+func writePlanFile(path string, p *plan.Plan) error {
+	return report.WriteFile(path, func(w io.Writer) error { return report.JSON(w, p) })
+}
+
 // writeResults writes the results CSV to --results.
 func writeResults(path string, rs []plan.Result) error {
 	if path == "" {
@@ -316,11 +322,7 @@ func planOnly(ctx context.Context, e *env, c *config, command string) error {
 	}
 	err = errors.Join(writeReport(c.report, p), writeResults(c.results, plan.PlannedResults(p)))
 	if c.out != "" && err == nil {
-		b, merr := p.Marshal()
-		if merr != nil {
-			return merr
-		}
-		err = report.WriteFile(c.out, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
+		err = writePlanFile(c.out, p)
 		if err == nil {
 			e.log.Info().Str("plan", c.out).Int("changes", len(p.Changes)).Msg("plan saved; apply it with: convirza-sync apply " + c.out)
 		}
@@ -475,11 +477,7 @@ func writeUndo(e *env, c *config, p *plan.Plan, res *apply.Results) error {
 	if c.undo == "" {
 		return nil
 	}
-	b, err := apply.Undo(p, res).Marshal()
-	if err != nil {
-		return err
-	}
-	if err := report.WriteFile(c.undo, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+	if err := writePlanFile(c.undo, apply.Undo(p, res)); err != nil {
 		return fmt.Errorf("write the undo plan: %w", err)
 	}
 	e.log.Info().Str("undo", c.undo).Msg("undo plan written; deletes cannot be undone and are listed in it as refused")
