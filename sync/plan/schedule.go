@@ -466,7 +466,7 @@ func (p *planner) userCreate(r *urow, t int32) Change {
 	sortFields(fs)
 	return Change{
 		Action: Create, Kind: KindUser, Key: r.key, Name: r.email(), Parent: p.ref(t), Fields: fs,
-		Source: srcOf(r.d.Source), NewUser: true, Reason: "new in the export (Convirza may email a welcome)",
+		Source: srcOf(r.d.Source), NewUser: true, Reason: "new in the export",
 	}
 }
 

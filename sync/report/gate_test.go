@@ -36,3 +36,14 @@ func TestBlockedFooterForMaxInvalid(t *testing.T) {
 		t.Errorf("footer of a max-invalid block:\n%s", out)
 	}
 }
+
+func TestMarkdownGateWithoutLimit(t *testing.T) {
+	p := &plan.Plan{Version: plan.Version, Gates: []plan.Gate{{Name: "max-changes", Limit: "off", Count: 55, Total: 23, Allowed: -1, Message: "no limit"}}}
+	var b bytes.Buffer
+	if err := Markdown(&b, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "| max-changes | ok | 55 | no limit | off |") || strings.Contains(out, "-1") {
+		t.Errorf("gate row:\n%s", out)
+	}
+}

@@ -186,14 +186,17 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 				lim = "off"
 			}
 			lim = mdEscape(lim)
-			if g.Total > 0 {
+			allowed := num(g.Allowed)
+			if g.Allowed < 0 { // no limit applies
+				allowed = "no limit"
+			} else if g.Total > 0 {
 				lim += " of " + num(g.Total)
 			}
 			msg := mdEscape(g.Message)
 			if g.Tripped && g.Forced {
 				msg = strings.TrimSpace(msg + " (passed with `--force`)")
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(g.Name), st, num(g.Count), num(g.Allowed), lim, msg)
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(g.Name), st, num(g.Count), allowed, lim, msg)
 		}
 		b.WriteString("\n")
 	}
