@@ -142,6 +142,10 @@ type cuser struct {
 	u       *state.User
 	node    int32
 	matched int32 // desired user row, -1 if none
+	// lost marks an inactive user whose group is not a live group of the
+	// state (it was deleted): it is matched like any user and placed at the
+	// root, and a row for it moves it to its group as it is reactivated.
+	lost bool
 }
 
 type matchKind uint8
@@ -328,6 +332,7 @@ func (p *planner) indexCurrent() error {
 		if u.Status == state.StatusDeleted {
 			continue
 		}
+		lost := false
 		if u.GroupID != lastID {
 			lastID, n = u.GroupID, -1
 			if gi, ok := pos[u.GroupID]; ok {
@@ -335,7 +340,17 @@ func (p *planner) indexCurrent() error {
 			}
 		}
 		if n < 0 {
-			continue // outside the root
+			if _, live := pos[u.GroupID]; live || u.Active() {
+				continue // outside the root
+			}
+			// An inactive user whose group is gone: a mirror run deactivated
+			// it, then deleted its group (a group with active users cannot
+			// be deleted). It still holds its username, so it must be found.
+			lost = true
+		}
+		if lost {
+			p.users = append(p.users, cuser{u: u, node: 0, matched: -1, lost: true})
+			continue
 		}
 		p.users = append(p.users, cuser{u: u, node: n, matched: -1})
 		p.nodes[n].users++

@@ -497,8 +497,11 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 			}
 		}
 	}
-	if t := r.target; t >= 0 && t != cu.node && p.nodes[t].exists {
+	if t := r.target; t >= 0 && (t != cu.node || cu.lost) && p.nodes[t].exists {
 		f := p.groupField(FieldUserGroup, cu.node, t)
+		if cu.lost {
+			f.Before, f.BeforeLabel = strconv.FormatInt(u.GroupID, 10), "deleted group "+strconv.FormatInt(u.GroupID, 10)
+		}
 		if isCaller {
 			denied = append(denied, f)
 		} else {
