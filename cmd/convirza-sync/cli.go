@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -45,6 +46,9 @@ type config struct {
 	detailedExitcode, dryRun           bool
 	metricsFile, pushgateway           string
 	output, logFormat, logLevel        string
+	// wrote records which outputs the run has written, so that a run that
+	// fails still writes the ones asked for (saying why).
+	wrote struct{ report, results bool }
 	// sandbox
 	addr, stateFile string
 	latency         time.Duration
@@ -136,6 +140,11 @@ func commands() []*command {
 			}), run: runSync},
 		{name: "plan", args: "[inputs] [--out PLAN]", summary: "the same as sync --dry-run, and it can save the plan",
 			flags: append(append([]flagGroup{}, remote...), outputFlag, func(fs *flag.FlagSet, c *config) {
+				// Accepted so that plan takes what sync --dry-run takes; a plan
+				// never writes, so they change nothing.
+				fs.BoolVar(&c.dryRun, "dry-run", true, "plan is always a dry run")
+				fs.StringVar(&c.concurrency, "concurrency", "auto", "accepted for symmetry with sync; plan makes no write")
+				fs.DurationVar(&c.grace, "grace", defaultGrace, "accepted for symmetry with sync; plan makes no write")
 				fs.StringVar(&c.out, "out", "", "save the plan to this file")
 				fs.StringVar(&c.results, "results", "", "write the per-change CSV (every row planned)")
 			}), run: runPlan},
@@ -204,6 +213,10 @@ func run(ctx context.Context, args []string, e *env) error {
 		return usagef("%s: %v", cmd.name, err)
 	}
 	if c.fromEnv, err = applyEnv(fs, e.getenv); err != nil {
+		return err
+	}
+	if err := checkValues(fs, c); err != nil {
+		printCommandUsage(e.stderr, cmd, fs)
 		return err
 	}
 	if len(pos) < cmd.minArgs || len(pos) > cmd.maxArgs {
@@ -315,4 +328,38 @@ func printCommandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// checkValues refuses, as usage errors, the values of a command's flags
+// that can be judged without any call: the choices of --output and
+// --input-format, the form of --root, the URL of --pushgateway.
+func checkValues(fs *flag.FlagSet, c *config) error {
+	has := func(name string) bool { return fs.Lookup(name) != nil }
+	switch {
+	case has("output") && c.output != "text" && c.output != "json":
+		return usagef("%s: want text or json, got %q", c.ref("output"), c.output)
+	case has("input-format") && c.inputFormat != "" && c.inputFormat != "csv" && c.inputFormat != "json":
+		return usagef("%s: want csv or json, got %q", c.ref("input-format"), c.inputFormat)
+	}
+	if id, ok := strings.CutPrefix(c.root, "id:"); ok && has("root") {
+		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return usagef("%s: want an ext id or id:N with N a group id, got %q", c.ref("root"), c.root)
+		}
+	}
+	if has("pushgateway") && c.pushgateway != "" {
+		u, err := url.Parse(c.pushgateway)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("%s: want an http(s) URL, got %q", c.ref("pushgateway"), redactURL(c.pushgateway))
+		}
+	}
+	return nil
+}
+
+// redactURL hides a password in a URL's userinfo.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
 }

@@ -203,17 +203,18 @@ func checkReport(c *config) error {
 }
 
 // writeReport renders the plan to --report, by extension.
-func writeReport(path string, p *plan.Plan) error {
-	if path == "" {
+func writeReport(c *config, p *plan.Plan) error {
+	if c.report == "" {
 		return nil
 	}
-	render, err := report.ByExtension(path)
+	render, err := report.ByExtension(c.report)
 	if err != nil {
 		return usagef("--report: %v", err)
 	}
-	if err := report.WriteFile(path, func(w io.Writer) error { return render(w, p) }); err != nil {
+	if err := report.WriteFile(c.report, func(w io.Writer) error { return render(w, p) }); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
+	c.wrote.report = true
 	return nil
 }
 
@@ -224,30 +225,40 @@ func writePlanFile(path string, p *plan.Plan) error {
 }
 
 // writeResults writes the results CSV to --results.
-func writeResults(path string, rs []plan.Result) error {
-	if path == "" {
+func writeResults(c *config, rs []plan.Result) error {
+	if c.results == "" {
 		return nil
 	}
-	if err := report.WriteFile(path, func(w io.Writer) error { return report.ResultsCSV(w, rs) }); err != nil {
+	if err := report.WriteFile(c.results, func(w io.Writer) error { return report.ResultsCSV(w, rs) }); err != nil {
 		return fmt.Errorf("write the results: %w", err)
 	}
+	c.wrote.results = true
 	return nil
 }
 
-// showPlan prints the plan's text report on stdout.
-func showPlan(e *env, p *plan.Plan) error {
+// showPlan prints the plan on stdout: the text tree, or with --output json
+// the plan document.
+func showPlan(e *env, c *config, p *plan.Plan) error {
+	if c.output == "json" {
+		return report.JSON(e.stdout, p)
+	}
 	return report.Text(e.stdout, p, report.TextOptions{Color: e.stdoutTTY && e.getenv("NO_COLOR") == ""})
 }
 
 // blockedError explains why a plan is not applied: exit 1.
 func blockedError(p *plan.Plan) error {
+	return withCode(exitFailed, fmt.Errorf("the plan is blocked, nothing was written: %s", blockedWhy(p)))
+}
+
+// blockedWhy lists the messages of the gates that stop the plan.
+func blockedWhy(p *plan.Plan) string {
 	var msgs []string
 	for _, g := range p.Gates {
 		if g.Tripped && !g.Forced {
-			msgs = append(msgs, g.Message)
+			msgs = append(msgs, g.Name+": "+g.Message)
 		}
 	}
-	return withCode(exitFailed, fmt.Errorf("the plan is blocked, nothing was written: %s", strings.Join(msgs, "; ")))
+	return strings.Join(msgs, "; ")
 }
 
 // pendingExit is the exit of a dry run: 2 when --detailed-exitcode and
@@ -287,15 +298,15 @@ func runSync(ctx context.Context, e *env, c *config, _ []string) error {
 	if err != nil {
 		return finishMetrics(ctx, e, c, s, "sync", start, nil, err)
 	}
-	if err := showPlan(e, p); err != nil {
+	if err := showPlan(e, c, p); err != nil {
 		return err
 	}
-	if err := writeReport(c.report, p); err != nil {
+	if err := writeReport(c, p); err != nil {
 		return err
 	}
 	if p.Blocked() {
 		err := blockedError(p)
-		return finishMetrics(ctx, e, c, s, "sync", start, nil, errors.Join(err, writeResults(c.results, plan.PlannedResults(p))))
+		return finishMetrics(ctx, e, c, s, "sync", start, nil, errors.Join(err, writeResults(c, plan.BlockedResults(p, "not applied: the plan is blocked by "+blockedWhy(p)))))
 	}
 	res, err := runApply1(ctx, e, c, s, p, conc)
 	return finishMetrics(ctx, e, c, s, "sync", start, res, err)
@@ -317,10 +328,10 @@ func planOnly(ctx context.Context, e *env, c *config, command string) error {
 	if err != nil {
 		return finishMetrics(ctx, e, c, s, command, start, nil, err)
 	}
-	if err := showPlan(e, p); err != nil {
+	if err := showPlan(e, c, p); err != nil {
 		return err
 	}
-	err = errors.Join(writeReport(c.report, p), writeResults(c.results, plan.PlannedResults(p)))
+	err = errors.Join(writeReport(c, p), writeResults(c, plan.PlannedResults(p)))
 	if c.out != "" && err == nil {
 		err = writePlanFile(c.out, p)
 		if err == nil {
@@ -344,15 +355,15 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 	if err := checkReport(c); err != nil {
 		return err
 	}
+	start := time.Now()
 	b, err := os.ReadFile(args[0])
 	if err != nil {
-		return withCode(exitFailed, fmt.Errorf("read the plan: %w", err))
+		return finishMetrics(ctx, e, c, nil, "apply", start, nil, withCode(exitFailed, fmt.Errorf("read the plan: %w", err)))
 	}
 	p, err := plan.Unmarshal(b)
 	if err != nil {
-		return withCode(exitFailed, fmt.Errorf("%s: %w", args[0], err))
+		return finishMetrics(ctx, e, c, nil, "apply", start, nil, withCode(exitFailed, fmt.Errorf("%s: %w", args[0], err)))
 	}
-	start := time.Now()
 	s, err := connect(e, c)
 	if err != nil {
 		return finishMetrics(ctx, e, c, nil, "apply", start, nil, err)
@@ -368,21 +379,23 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 			fmt.Errorf("the plan was made for root group %s; nothing was written: %w", rootName(p.Account), err))
 	}
 	if err := apply.CheckAccount(p, cur); err != nil {
-		return withCode(exitFailed, fmt.Errorf("the plan was made for another account or root: %w; nothing was written", err))
+		return finishMetrics(ctx, e, c, s, "apply", start, nil,
+			withCode(exitFailed, fmt.Errorf("the plan was made for another account or root: %w; nothing was written", err)))
 	}
 	if drifts := apply.CheckStale(p, cur); len(drifts) > 0 {
-		fmt.Fprintf(e.stderr, "The plan is stale: %d before-values no longer hold in Convirza:\n", len(drifts))
+		lines := make([]string, 0, min(len(drifts), 50)+1)
 		for i, d := range drifts {
 			if i == 50 {
-				fmt.Fprintf(e.stderr, "  … and %d more\n", len(drifts)-50)
+				lines = append(lines, fmt.Sprintf("… and %d more", len(drifts)-50))
 				break
 			}
-			fmt.Fprintf(e.stderr, "  %s\n", d)
+			lines = append(lines, d.String())
 		}
-		return finishMetrics(ctx, e, c, s, "apply", start, nil,
-			withCode(exitFailed, fmt.Errorf("refusing a stale plan (%d drifts), nothing was written: make a fresh plan", len(drifts))))
+		return finishMetrics(ctx, e, c, s, "apply", start, nil, withCode(exitFailed, fmt.Errorf(
+			"refusing a stale plan, nothing was written: make a fresh plan. %d before-values no longer hold in Convirza:\n  %s",
+			len(drifts), strings.Join(lines, "\n  "))))
 	}
-	if err := writeReport(c.report, p); err != nil {
+	if err := writeReport(c, p); err != nil {
 		return err
 	}
 	if p.Blocked() {
@@ -440,7 +453,7 @@ func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan,
 	if res == nil {
 		return nil, withCode(exitFailed, err)
 	}
-	werr := errors.Join(writeResults(c.results, res.Results), writeUndo(e, c, p, res))
+	werr := errors.Join(writeResults(c, res.Results), writeUndo(e, c, p, res))
 	summarize(e, c, s, res)
 	counts := res.Counts()
 	switch {
@@ -524,6 +537,9 @@ func actionWord(a plan.Action) string {
 // finishMetrics writes --metrics-file and pushes --pushgateway, whatever the
 // outcome, then returns err. s is nil when the run could not connect.
 func finishMetrics(ctx context.Context, e *env, c *config, s *session, command string, start time.Time, res *apply.Results, err error) error {
+	if exitCode(err) == exitFailed {
+		writeFailure(e, c, err)
+	}
 	if c.metricsFile == "" && c.pushgateway == "" {
 		return err
 	}
@@ -559,4 +575,23 @@ func finishMetrics(ctx context.Context, e *env, c *config, s *session, command s
 		}
 	}
 	return err
+}
+
+// writeFailure writes the report and the results asked for by a run that
+// failed before any write, when the run did not get as far as writing
+// them: the report says why, the results hold only their header (there is
+// no change to account for).
+func writeFailure(e *env, c *config, err error) {
+	if c.report != "" && !c.wrote.report {
+		if render, rerr := report.Failure(c.report, errorMessage(err)); rerr == nil {
+			if werr := report.WriteFile(c.report, render); werr != nil {
+				e.log.Error().Err(werr).Msg("could not write the report")
+			}
+		}
+	}
+	if c.results != "" && !c.wrote.results {
+		if werr := writeResults(c, nil); werr != nil {
+			e.log.Error().Err(werr).Msg("could not write the results")
+		}
+	}
 }

@@ -24,9 +24,6 @@ type problemJSON struct {
 // runValidate checks the export and the mapping offline, with no API call:
 // every problem is printed in one pass; any error exits 1.
 func runValidate(_ context.Context, e *env, c *config, _ []string) error {
-	if c.output != "text" && c.output != "json" {
-		return usagef("%s: want text or json, got %q", c.ref("output"), c.output)
-	}
 	if c.groups == "" && c.users == "" {
 		return usagef("give the export: --groups FILE and/or --users FILE")
 	}
@@ -53,6 +50,12 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 		if loadErr != nil {
 			out.Error = loadErr.Error()
 		}
+		for _, fe := range fileErrors(loadErr) {
+			bare := *fe // the message without its file:line, which have fields of their own
+			bare.File, bare.Line = "", 0
+			out.Problems = append(out.Problems, problemJSON{File: fe.File, Line: fe.Line, Severity: string(state.SeverityError), Message: bare.Error()})
+			out.Summary.Errors++
+		}
 		for _, p := range append(append([]state.Problem{}, ds.Invalid...), ds.Warnings...) {
 			out.Problems = append(out.Problems, problemJSON{File: p.Source.File, Line: p.Source.Line, Column: p.Column,
 				Kind: p.Kind, Key: p.Key, Severity: string(p.Severity), Message: p.Message})
@@ -76,4 +79,25 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 		return withCode(exitFailed, errors.New("the export has invalid rows"))
 	}
 	return nil
+}
+
+// fileErrors lists the whole-file failures in err (one, or several joined),
+// so that `validate --output json` gives each its file and line like any
+// row problem.
+func fileErrors(err error) []*mapping.FileError {
+	var out []*mapping.FileError
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*mapping.FileError); ok {
+			out = append(out, fe)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return out
 }

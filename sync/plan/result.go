@@ -65,6 +65,19 @@ func PlannedResults(p *Plan) []Result {
 	return append(out, SkippedResults(p)...)
 }
 
+// BlockedResults is the results file of a run that a gate stopped before
+// any write: every change "blocked", with why, and every invalid row
+// "skipped".
+func BlockedResults(p *Plan, why string) []Result {
+	out := make([]Result, 0, len(p.Changes)+len(p.Invalid))
+	for i := range p.Changes {
+		r := ResultFor(&p.Changes[i], OutcomeBlocked)
+		r.Message = why
+		out = append(out, r)
+	}
+	return append(out, SkippedResults(p)...)
+}
+
 // SkippedResults is one "skipped" row per invalid export row of the plan:
 // a row with several problems is one row, its messages joined.
 func SkippedResults(p *Plan) []Result {
