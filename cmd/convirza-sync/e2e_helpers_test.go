@@ -381,27 +381,8 @@ func (w *world) checkConverged(args ...string) {
 // name twice (ignoring case and surrounding spaces), no email twice.
 func checkNoDuplicates(t *testing.T, st convirzatest.State) {
 	t.Helper()
-	exts, names, emails := map[string]int{}, map[string]int{}, map[string]int{}
-	for _, g := range st.Groups {
-		if g.Status == state.StatusDeleted {
-			continue
-		}
-		if g.ExtID != "" {
-			exts[g.ExtID]++
-		}
-		names[fmt.Sprintf("%d/%s", g.ParentID, strings.ToLower(strings.TrimSpace(g.Name)))]++
-	}
-	for _, u := range st.Users {
-		if u.Status != state.StatusDeleted {
-			emails[strings.ToLower(u.Email)]++
-		}
-	}
-	for what, m := range map[string]map[string]int{"ext id": exts, "sibling name": names, "email": emails} {
-		for k, n := range m {
-			if n > 1 {
-				t.Errorf("%s %q is there %d times", what, k, n)
-			}
-		}
+	for _, d := range st.Duplicates() {
+		t.Error(d)
 	}
 }
 

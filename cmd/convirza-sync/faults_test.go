@@ -921,29 +921,6 @@ func checkWritesAccounted(t *testing.T, run int, rows []resultRow, applied []con
 // found.
 func countDuplicates(t *testing.T, st convirzatest.State) int {
 	t.Helper()
-	exts, names, emails := map[string]int{}, map[string]int{}, map[string]int{}
-	for _, g := range st.Groups {
-		if g.Status == state.StatusDeleted {
-			continue
-		}
-		if g.ExtID != "" {
-			exts[g.ExtID]++
-		}
-		names[fmt.Sprintf("%d/%s", g.ParentID, strings.ToLower(strings.TrimSpace(g.Name)))]++
-	}
-	for _, u := range st.Users {
-		if u.Status != state.StatusDeleted {
-			emails[strings.ToLower(u.Email)]++
-		}
-	}
-	n := 0
-	for _, m := range []map[string]int{exts, names, emails} {
-		for _, k := range m {
-			if k > 1 {
-				n += k - 1
-			}
-		}
-	}
 	checkNoDuplicates(t, st)
-	return n
+	return len(st.Duplicates())
 }

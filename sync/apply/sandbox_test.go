@@ -198,27 +198,8 @@ func live(st convirzatest.State) (map[string]liveGroup, map[string]liveUser) {
 // among what is not deleted.
 func checkNoDuplicates(t *testing.T, st convirzatest.State) {
 	t.Helper()
-	exts, names, emails := map[string]int{}, map[string]int{}, map[string]int{}
-	for _, g := range st.Groups {
-		if g.Status == state.StatusDeleted {
-			continue
-		}
-		if g.ExtID != "" {
-			exts[g.ExtID]++
-		}
-		names[fmt.Sprintf("%d/%s", g.ParentID, strings.ToLower(strings.TrimSpace(g.Name)))]++
-	}
-	for _, u := range st.Users {
-		if u.Status != state.StatusDeleted {
-			emails[strings.ToLower(u.Email)]++
-		}
-	}
-	for _, m := range []map[string]int{exts, names, emails} {
-		for k, n := range m {
-			if n > 1 {
-				t.Errorf("%q is there %d times", k, n)
-			}
-		}
+	for _, d := range st.Duplicates() {
+		t.Error(d)
 	}
 }
 

@@ -361,3 +361,35 @@ func StateFromCurrent(cs *state.CurrentState) State {
 	st.sort()
 	return st
 }
+
+// Duplicates lists what a sync must never leave behind, among the objects
+// that are not deleted: an ext id held by two groups, two siblings whose
+// names are equal ignoring case and surrounding spaces, an email held by two
+// users. Each entry says what and how many times, in a stable order; none
+// means the state is clean.
+func (st State) Duplicates() []string {
+	type key struct{ what, k string }
+	counts := map[key]int{}
+	for _, g := range st.Groups {
+		if g.Status == state.StatusDeleted {
+			continue
+		}
+		if g.ExtID != "" {
+			counts[key{"ext id", g.ExtID}]++
+		}
+		counts[key{"sibling name", fmt.Sprintf("%d/%s", g.ParentID, strings.ToLower(strings.TrimSpace(g.Name)))}]++
+	}
+	for _, u := range st.Users {
+		if u.Status != state.StatusDeleted {
+			counts[key{"email", strings.ToLower(u.Email)}]++
+		}
+	}
+	var out []string
+	for k, n := range counts {
+		if n > 1 {
+			out = append(out, fmt.Sprintf("%s %q is there %d times", k.what, k.k, n))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
