@@ -258,6 +258,21 @@ func writeCSV(path string, header []string, n int, fill func(i int, rec []string
 	return nil
 }
 
+// desired writes the export as CSV files in a temporary directory and
+// loads them back through mapping.Load, as the CLI would read them.
+func (ex *export) desired(withUsers bool) (*state.DesiredState, error) {
+	dir, err := os.MkdirTemp("", "convirza-bench-*")
+	if err != nil {
+		return nil, fmt.Errorf("make a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	gp, up, err := ex.write(dir, withUsers)
+	if err != nil {
+		return nil, err
+	}
+	return load(gp, up, ex.rootExt)
+}
+
 // load reads the export files through mapping.Load, with the canonical
 // columns, and refuses an export with invalid rows: every figure of the
 // bench assumes each row made it through.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/convirza-sync/convirza-sync/sync/apply"
@@ -19,16 +18,7 @@ func (b *bench) naive(ctx context.Context) (*section, error) {
 	st := convirzatest.Generate(convirzatest.GenSpec{PerLevel: cfg.naiveTree})
 	ex := exportOf(st)
 	d := ex.drift(cfg.naiveShare, 5)
-	dir, err := os.MkdirTemp("", "convirza-bench-*")
-	if err != nil {
-		return nil, fmt.Errorf("make a temporary directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	gp, _, err := ex.write(dir, false)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := load(gp, "", ex.rootExt)
+	ds, err := ex.desired(false)
 	if err != nil {
 		return nil, err
 	}

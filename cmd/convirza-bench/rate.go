@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/convirza-sync/convirza-sync/sync/apply"
@@ -101,16 +100,7 @@ func (b *bench) rateRun(ctx context.Context, latency time.Duration, concurrency,
 			ex.groups = append(ex.groups, newGroupRow(fmt.Sprintf("%s-%d", parent, c), fmt.Sprintf("New Office %04d-%d", f, c), parent))
 		}
 	}
-	dir, err := os.MkdirTemp("", "convirza-bench-*")
-	if err != nil {
-		return nil, fmt.Errorf("make a temporary directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	gp, _, err := ex.write(dir, false)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := load(gp, "", ex.rootExt)
+	ds, err := ex.desired(false)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/convirza-sync/convirza-sync/sync/apply"
 	"github.com/convirza-sync/convirza-sync/sync/convirza"
@@ -74,16 +73,7 @@ func (b *bench) writeRun(ctx context.Context, share float64, seed uint64) (*writ
 	ex := exportOf(srv.Snapshot())
 	r := &writeResult{d: ex.drift(share, seed)}
 	r.want = r.d.rows()
-	dir, err := os.MkdirTemp("", "convirza-bench-*")
-	if err != nil {
-		return nil, fmt.Errorf("make a temporary directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	gp, up, err := ex.write(dir, true)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := load(gp, up, ex.rootExt)
+	ds, err := ex.desired(true)
 	if err != nil {
 		return nil, err
 	}
