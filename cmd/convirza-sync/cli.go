@@ -331,8 +331,9 @@ func isTerminal(f *os.File) bool {
 }
 
 // checkValues refuses, as usage errors, the values of a command's flags
-// that can be judged without any call: the choices of --output and
-// --input-format, the form of --root, the URL of --pushgateway.
+// that can be judged without any call (choices, limits, numbers, the form
+// of --root, the URL of --pushgateway), before credentials or files are
+// looked at.
 func checkValues(fs *flag.FlagSet, c *config) error {
 	has := func(name string) bool { return fs.Lookup(name) != nil }
 	switch {
@@ -345,6 +346,22 @@ func checkValues(fs *flag.FlagSet, c *config) error {
 		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
 			return usagef("%s: want an ext id or id:N with N a group id, got %q", c.ref("root"), c.root)
 		}
+	}
+	if has("policy") {
+		if _, err := planSettings(c); err != nil {
+			return err
+		}
+	}
+	if has("concurrency") {
+		if _, err := concurrencySetting(c); err != nil {
+			return err
+		}
+	}
+	if has("rate") && c.rate <= 0 {
+		return usagef("%s must be above 0, got %v", c.ref("rate"), c.rate)
+	}
+	if has("burst") && c.burst < 0 {
+		return usagef("%s cannot be negative", c.ref("burst"))
 	}
 	if has("pushgateway") && c.pushgateway != "" {
 		u, err := url.Parse(c.pushgateway)

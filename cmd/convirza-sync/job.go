@@ -35,12 +35,6 @@ type session struct {
 // connect builds the client from the flags and the environment's
 // credentials.
 func connect(e *env, c *config) (*session, error) {
-	if c.rate <= 0 {
-		return nil, usagef("%s must be above 0, got %v", c.ref("rate"), c.rate)
-	}
-	if c.burst < 0 {
-		return nil, usagef("%s cannot be negative", c.ref("burst"))
-	}
 	creds, err := loadCredentials(e.getenv)
 	if err != nil {
 		return nil, err

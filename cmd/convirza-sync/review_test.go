@@ -8,7 +8,8 @@ import (
 )
 
 // Values that can be judged without a call are usage errors, on every
-// command that takes them.
+// command that takes them, even before credentials are looked for (none are
+// set here).
 func TestValueChecksExit64(t *testing.T) {
 	for _, args := range [][]string{
 		{"sync", "--dry-run", "--output", "xml", "--groups", "g.csv"},
@@ -19,6 +20,10 @@ func TestValueChecksExit64(t *testing.T) {
 		{"plan", "--root", "id:0", "--groups", "g.csv"},
 		{"sync", "--pushgateway", "not a url", "--groups", "g.csv"},
 		{"export", "--pushgateway", "ftp://gw:9091", "--out-dir", "x"},
+		{"sync", "--policy", "yolo", "--groups", "g.csv"},
+		{"plan", "--max-deletes", "lots", "--groups", "g.csv"},
+		{"sync", "--concurrency", "0", "--groups", "g.csv"},
+		{"apply", "p.json", "--rate", "0"},
 	} {
 		if code, _, stderr := runCLI(t, nil, args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want 64; stderr:\n%s", args, code, stderr)
