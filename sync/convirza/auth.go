@@ -43,6 +43,7 @@ type auth struct {
 	refresh        string
 	refreshExpires time.Time
 	gen            uint64 // bumped on every new access token
+	uses           int    // requests that took the token of generation gen
 	caller         *Caller
 	flight         *flight
 }
@@ -66,12 +67,16 @@ func newAuth(c *Client, token, email, password string) *auth {
 }
 
 // token returns the access token to send and its generation, logging in
-// first (once, for all callers) when there is none yet.
-func (a *auth) token(ctx context.Context) (string, uint64, error) {
+// first (once, for all callers) when there is none yet. send counts the
+// request about to carry the token among the token's uses.
+func (a *auth) token(ctx context.Context, send bool) (string, uint64, error) {
 	for range 3 {
 		a.mu.Lock()
 		if a.access != "" {
 			t, g := a.access, a.gen
+			if send {
+				a.uses++
+			}
 			a.mu.Unlock()
 			return t, g, nil
 		}
@@ -99,6 +104,16 @@ func (a *auth) renew(ctx context.Context, gen uint64) error {
 	f := a.startLocked(ctx, a.refreshOrLogin)
 	a.mu.Unlock()
 	return f.wait(ctx)
+}
+
+// untouched reports whether the token of generation gen is still the
+// current one and no request but one has carried it. A 401 answering such a
+// token, fresh from a renewal, cannot mean it was used up meanwhile: it is a
+// real refusal (a request outside the caller's scope), not an expiry.
+func (a *auth) untouched(gen uint64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return gen == a.gen && a.uses <= 1
 }
 
 // startLocked joins the running flight, or starts fn as a new one. a.mu is
@@ -270,6 +285,7 @@ func (a *auth) install(method, path string, status int, b []byte, hdr http.Heade
 	a.refresh = tr.RefreshToken
 	a.refreshExpires = expiry(tr.RefreshExpiresIn, now)
 	a.gen++
+	a.uses = 0
 	if tr.User != nil && (tr.User.UserID != 0 || tr.User.OrgUnitID != 0) {
 		a.caller = &Caller{
 			UserID:    int64(tr.User.UserID),
@@ -332,7 +348,7 @@ func (a *auth) post(ctx context.Context, path string, body any, counter interfac
 // in by themselves when needed; Login lets a job check its credentials before
 // doing anything else.
 func (c *Client) Login(ctx context.Context) error {
-	_, _, err := c.auth.token(ctx)
+	_, _, err := c.auth.token(ctx, false)
 	return err
 }
 
@@ -365,6 +381,7 @@ func (c *Client) Close(ctx context.Context) error {
 	access, refresh := a.access, a.refresh
 	a.access, a.refresh, a.refreshExpires = "", "", time.Time{}
 	a.gen++
+	a.uses = 0
 	a.mu.Unlock()
 	var errs []error
 	for _, t := range []struct{ token, kind string }{{access, "access"}, {refresh, "refresh"}} {

@@ -34,7 +34,10 @@ const (
 	DefaultRate       = 10.0
 	DefaultMaxRetries = 4
 	DefaultMaxBackoff = 30 * time.Second
-	DefaultUserAgent  = "convirza-sync (+https://github.com/convirza-sync/convirza-sync)"
+	// DefaultMaxRateLimitWait bounds the time one call spends waiting out
+	// 429 answers.
+	DefaultMaxRateLimitWait = 2 * time.Minute
+	DefaultUserAgent        = "convirza-sync (+https://github.com/convirza-sync/convirza-sync)"
 	// PageSize is the largest page the API serves, and the one the iterators
 	// and FetchState ask for.
 	PageSize = 200
@@ -46,6 +49,11 @@ const (
 	maxSuccessBody  = 64 << 20 // a success body above 64 MiB is refused
 	snippetLen      = 120
 	defaultHTTPWait = 60 * time.Second
+	// maxRenewals is how many token renewals one call may ask for (see do).
+	maxRenewals = 3
+	// maxRateLimitRetries bounds the 429 retries of one call, whatever
+	// their waits add up to.
+	maxRateLimitRetries = 64
 )
 
 // Options configures a Client. The zero value of every field but the
@@ -68,13 +76,21 @@ type Options struct {
 	// bucket size (default: Rate, at least 1).
 	Rate  float64
 	Burst int
-	// MaxRetries is how many times one call may be sent again after a 429, a
+	// MaxRetries is how many times one call may be sent again after a
 	// retryable 5xx or a network error. 0 means DefaultMaxRetries; a negative
-	// value turns retries off.
+	// value turns retries off, 429 retries included.
 	MaxRetries int
 	// MaxBackoff caps the exponential backoff (default 30 s). A Retry-After
-	// from the server is honoured even when it is longer.
+	// (or X-RateLimit-Reset) from the server is honoured even when it is
+	// longer.
 	MaxBackoff time.Duration
+	// MaxRateLimitWait bounds the time one call spends waiting out 429
+	// answers, in total (default DefaultMaxRateLimitWait). 429 retries are not
+	// counted against MaxRetries: a 429 means the request was not applied, so
+	// sending it again is always safe. A 429 waits for its Retry-After, else
+	// its X-RateLimit-Reset, else 1 s, then 2 s, 4 s... (at most
+	// max(MaxBackoff, 1 s)).
+	MaxRateLimitWait time.Duration
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
 	// Logger receives debug lines per request and warnings on retries; nil
@@ -93,6 +109,7 @@ type Client struct {
 	lim        *limiter
 	maxRetries int
 	maxBackoff time.Duration
+	maxRLWait  time.Duration // Options.MaxRateLimitWait
 	auth       *auth
 	secrets    *redactor
 	stats      counters
@@ -164,6 +181,9 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = DefaultMaxBackoff
 	}
+	if opts.MaxRateLimitWait <= 0 {
+		opts.MaxRateLimitWait = DefaultMaxRateLimitWait
+	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = DefaultUserAgent
 	}
@@ -186,6 +206,7 @@ func NewClient(opts Options) (*Client, error) {
 		lim:        newLimiter(opts.Rate, opts.Burst),
 		maxRetries: opts.MaxRetries,
 		maxBackoff: opts.MaxBackoff,
+		maxRLWait:  opts.MaxRateLimitWait,
 		secrets:    &redactor{},
 	}
 	c.auth = newAuth(c, opts.Token, opts.Email, opts.Password)
@@ -324,15 +345,18 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		}
 	}
 	var (
-		renewed   bool // the one 401 renewal is spent
-		ambiguous bool // an earlier attempt may have been applied
-		retries   int
+		renewals    int    // token renewals this call asked for
+		renewedFrom uint64 // the generation of the token the last one replaced
+		ambiguous   bool   // an earlier attempt may have been applied
+		retries     int    // after a 5xx or a network error
+		limited     int    // retries after a 429
+		limitedWait time.Duration
 	)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
-		token, gen, err := c.auth.token(ctx)
+		token, gen, err := c.auth.token(ctx, true)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
@@ -364,6 +388,34 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			return nil
 		}
 
+		// retry429 decides whether to go round again after a 429, which has
+		// its own budget: a total wait of c.maxRLWait. wait is what the server
+		// asked for (0: it did not say).
+		retry429 := func(cause error, wait time.Duration) error {
+			if c.maxRetries == 0 { // retries are off
+				return cause
+			}
+			remaining := c.maxRLWait - limitedWait
+			switch {
+			case wait > remaining && limited == 0:
+				return fmt.Errorf("not retried: the wait asked for (%v) is longer than the %v a call may wait out 429s: %w",
+					wait.Round(time.Millisecond), c.maxRLWait, cause)
+			case wait > remaining || remaining <= 0 || limited >= maxRateLimitRetries:
+				return fmt.Errorf("gave up after %d retries on 429 (%v waited): %w", limited, limitedWait.Round(time.Millisecond), cause)
+			case wait <= 0:
+				wait = min(rateLimitBackoff(limited, c.maxBackoff), remaining)
+			}
+			limited++
+			limitedWait += wait
+			c.stats.retries.Add(1)
+			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", limited).
+				Dur("backoff", wait).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying after 429")
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
+			}
+			return nil
+		}
+
 		if res.err != nil { // no answer
 			err := res.err
 			if ctx.Err() != nil {
@@ -388,11 +440,20 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		code := resp.StatusCode
 		switch {
 		case code == http.StatusUnauthorized:
+			// The first 401 renews the token (single-flight: every call that
+			// saw the same token shares one renewal). A later 401 renews
+			// again only when it answered a newer token than the one this
+			// call renewed from, and that token may have been used up
+			// meanwhile: other requests carried it too (a token that dies
+			// after N calls, with more than N in flight). A fresh token that
+			// only this request carried and that is refused anyway means a
+			// real refusal (outside the caller's scope): no renewal, no loop.
 			apiErr := res.apiError(r.method, path)
-			if renewed {
+			if renewals > 0 && (gen <= renewedFrom || renewals >= maxRenewals || c.auth.untouched(gen)) {
 				return resp, nil, unauthorizedError(apiErr)
 			}
-			renewed = true
+			renewals++
+			renewedFrom = gen
 			if err := c.auth.renew(ctx, gen); err != nil {
 				if errors.Is(err, errCannotRenew) {
 					return resp, nil, unauthorizedError(apiErr)
@@ -403,12 +464,16 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 
 		case code == http.StatusTooManyRequests:
 			c.stats.rateLimited.Add(1)
-			ra := parseRetryAfter(resp.Header, time.Now())
+			now := time.Now()
+			ra := parseRetryAfter(resp.Header, now)
+			if ra == 0 {
+				ra = parseRateLimitReset(resp.Header, now)
+			}
 			c.lim.on429(ra)
 			rlErr := &RateLimitError{RetryAfter: ra, APIError: res.apiError(r.method, path)}
 			c.log.Warn().Str("method", r.method).Str("path", path).Dur("retry_after", ra).
 				Float64("rate", c.lim.current()).Msg("rate limited")
-			if err := retry(rlErr, 0); err != nil {
+			if err := retry429(rlErr, ra); err != nil {
 				return resp, nil, err
 			}
 			continue

@@ -9,13 +9,19 @@
 //   - Every /v3 request, pages and retries included, waits on one shared
 //     token bucket (golang.org/x/time/rate). A 429 slows the whole client down
 //     (the rate is halved, then recovers additively) and no request leaves
-//     before the instant a Retry-After named.
+//     before the instant a Retry-After (else an X-RateLimit-Reset) named. A
+//     429 was not applied, so it is retried, POST included, on a budget of
+//     its own (a total wait, Options.MaxRateLimitWait), not MaxRetries'.
 //   - A POST whose outcome is unknown (sent, then no answer, a reset, a
 //     timeout, or a 500/502/503/504) is never retried: the error wraps
 //     ErrOutcomeUnknown so the caller can look again first. GET, PATCH and
 //     DELETE are retried with capped exponential backoff and full jitter.
 //   - A 401 is answered by exactly one refresh (or a fresh login), shared by
-//     every call that saw it; a second 401 is ErrUnauthorized. The client
+//     every call that saw it on the same token. A call that gets 401 again
+//     after renewing is ErrUnauthorized (bad credentials or outside the
+//     caller's scope), unless the token refused was newer than the one it
+//     renewed from and other requests carried it too (it may have been used
+//     up meanwhile): then it renews again, at most 3 times in all. The client
 //     never loops on 401.
 //   - No secret (access token, refresh token, password) appears in any error,
 //     log line or URL: tokens travel only in the Authorization header and in

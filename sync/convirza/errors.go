@@ -87,8 +87,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// RateLimitError is a 429 answer. RetryAfter is what the server asked for (0
-// when it named no delay). errors.As also finds the embedded *APIError.
+// RateLimitError is a 429 answer. RetryAfter is what the server asked for:
+// its Retry-After, else the time until its X-RateLimit-Reset (0 when it named
+// neither). errors.As also finds the embedded *APIError.
 type RateLimitError struct {
 	RetryAfter time.Duration
 	*APIError

@@ -93,8 +93,10 @@ type fetchCounters struct {
 //     children: the tree gives each parent's count, so every page is known
 //     and fetched at once, concurrently under the limiter;
 //  3. List Users once from the root (it covers every sub-group): the first
-//     page gives the total, the other pages are fetched concurrently; rows
-//     are de-duplicated by ct_user_id;
+//     page gives the total, the other pages are fetched concurrently, a
+//     window of Concurrency pages ahead, never past the total and never past
+//     a page that came back empty or short (a total is a claim, the rows are
+//     the facts); rows are de-duplicated by ct_user_id;
 //  4. the root's own ext id: a user row that names the root (as its group,
 //     parent group or account) gives it for free; otherwise one GET
 //     /groups/{id}. The root's name comes from the tree.
@@ -231,9 +233,7 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 					return err
 				}
 			}
-			for off := PageSize; off < users.total(); off += PageSize {
-				r.run(func(ctx context.Context) error { return users.page(withCallCounter(ctx, &cnt.users), off) })
-			}
+			users.readAhead(r, conc, func(ctx context.Context) context.Context { return withCallCounter(ctx, &cnt.users) })
 			return nil
 		})
 		if err := r.wait(); err != nil {
@@ -374,6 +374,9 @@ type pagedRead[T any] struct {
 	what  string
 	fetch func(ctx context.Context, offset int) ([]T, *Response, error)
 	id    func(T) int64
+	// budget, when set, is shared by several listings: a page fetched when
+	// it is spent is an error instead.
+	budget *callBudget
 
 	mu     sync.Mutex
 	pages  map[int][]T
@@ -406,8 +409,34 @@ func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
 		})
 }
 
+// callBudget bounds the pages that several listings may fetch together.
+type callBudget struct {
+	left  atomic.Int64
+	limit int64
+	why   string // what running out of it means
+}
+
+func newCallBudget(limit int, why string) *callBudget {
+	b := &callBudget{limit: int64(limit), why: why}
+	b.left.Store(int64(limit))
+	return b
+}
+
+// take spends one call, or says why there is none left.
+func (b *callBudget) take() error {
+	if b.left.Add(-1) < 0 {
+		return fmt.Errorf("gave up after %d listing calls: %s", b.limit, b.why)
+	}
+	return nil
+}
+
 // page fetches the page at offset.
 func (p *pagedRead[T]) page(ctx context.Context, offset int) error {
+	if p.budget != nil {
+		if err := p.budget.take(); err != nil {
+			return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
+		}
+	}
 	items, resp, err := p.fetch(ctx, offset)
 	if err != nil {
 		return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
@@ -424,6 +453,62 @@ func (p *pagedRead[T]) has(offset int) bool {
 	defer p.mu.Unlock()
 	_, ok := p.pages[offset]
 	return ok
+}
+
+// pageLen is the number of rows of the page at offset (0 when not fetched).
+func (p *pagedRead[T]) pageLen(offset int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pages[offset])
+}
+
+// readAhead fetches, on r, the pages after the first (already fetched), in
+// order, with at most ahead of them scheduled at a time: each full page that
+// comes back schedules the next one. It never asks for an offset at or past
+// the largest total the pages report, and schedules nothing more once a page
+// comes back empty or short: the listing ends there, whatever a total said.
+// (result then checks that the rows add up, and fillGaps walks, page after
+// page, whatever a short page left out.) In the normal case this fetches
+// exactly the pages the total needs.
+func (p *pagedRead[T]) readAhead(r *runner, ahead int, count func(context.Context) context.Context) {
+	var (
+		mu    sync.Mutex
+		next  = PageSize
+		ended bool
+	)
+	var more func(n int)
+	fetch := func(off int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if err := p.page(count(ctx), off); err != nil {
+				return err
+			}
+			if p.pageLen(off) < PageSize {
+				mu.Lock()
+				ended = true
+				mu.Unlock()
+				return nil
+			}
+			more(1)
+			return nil
+		}
+	}
+	// more schedules up to n more pages, chosen at once.
+	more = func(n int) {
+		var offs []int
+		mu.Lock()
+		for ; n > 0 && !ended && next < p.total(); n-- {
+			offs = append(offs, next)
+			next += PageSize
+		}
+		mu.Unlock()
+		for _, off := range offs {
+			r.run(fetch(off))
+		}
+	}
+	if p.pageLen(0) < PageSize {
+		return
+	}
+	more(max(ahead, 1))
 }
 
 // total is the largest total a page reported, or -1 when none said.
@@ -609,11 +694,28 @@ func (t *treeIndex) tops() []int64 {
 // The lists it made are kept in listed (children by parent). When no listed
 // group has the ext id, the top of the tree is read, since no listing shows
 // it.
+//
+// Listings that disagree with the tree (a group listed under its own
+// descendant, or under two parents) cannot make it loop: each group's
+// children are listed once at most, and all the listings together may cost
+// at most twice what listing every parent of the tree would.
 func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, listed map[int64][]state.Group) (int64, *state.Group, error) {
+	limit := 2
+	for _, kids := range t.children {
+		limit += 2 * max(1, ceilDiv(len(kids), PageSize))
+	}
+	budget := newCallBudget(limit, "the child listings disagree with the group tree")
+	visited := map[int64]bool{}
+	disagree := false // a listing named a group already seen
 	level := t.tops()
 	for len(level) > 0 {
 		var parents []int64
 		for _, id := range level {
+			if visited[id] {
+				disagree = true
+				continue
+			}
+			visited[id] = true
 			if t.childCount(id) > 0 {
 				parents = append(parents, id)
 			}
@@ -622,6 +724,7 @@ func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, liste
 		r := f.newRunner(ctx)
 		for _, p := range parents {
 			pr := f.childListing(p)
+			pr.budget = budget
 			reads[p] = pr
 			for off := 0; off < t.childCount(p); off += PageSize {
 				r.run(func(ctx context.Context) error { return pr.page(withCallCounter(ctx, &f.cnt.groups), off) })
@@ -662,6 +765,9 @@ func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, liste
 		if strings.TrimSpace(g.ExtID) == ext {
 			return g.ID, g, nil
 		}
+	}
+	if disagree {
+		return 0, nil, errors.New("no group under the caller's group has this ext id (and the child listings disagree with the group tree: a group was listed twice, or under its own descendant)")
 	}
 	return 0, nil, errors.New("no group under the caller's group has this ext id")
 }

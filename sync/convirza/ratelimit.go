@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -166,6 +167,66 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// minRateLimitWait is the first wait after a 429 that named no delay: a
+// rate limit refills in about a second, so a shorter wait is a wasted call.
+// maxResetWait is the furthest X-RateLimit-Reset believed: further than
+// that is clock skew or a quota window, not a rate limit.
+const (
+	minRateLimitWait = time.Second
+	maxResetWait     = time.Minute
+)
+
+// parseRateLimitReset reads X-RateLimit-Reset as the wait until the limit
+// resets. It is tolerant: Unix seconds (what the sandbox and most APIs send),
+// Unix milliseconds, a small number read as seconds from now, a fraction, an
+// HTTP date or an RFC 3339 time. It returns 0 when the header is absent,
+// unreadable, past, or more than maxResetWait away.
+func parseRateLimitReset(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("X-RateLimit-Reset"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 0) || f <= 0:
+			return 0
+		case f >= 1e14: // not a time this client will meet
+			return 0
+		case f >= 1e12: // Unix milliseconds
+			d = time.UnixMilli(int64(f)).Sub(now)
+		case f >= 1e9: // Unix seconds
+			d = time.Unix(0, int64(f*1e9)).Sub(now)
+		default: // seconds from now
+			d = time.Duration(f * float64(time.Second))
+		}
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	} else if t, err := time.Parse(time.RFC3339, v); err == nil {
+		d = t.Sub(now)
+	}
+	if d <= 0 || d > maxResetWait {
+		return 0
+	}
+	return d
+}
+
+// rateLimitBackoff is the wait before retry n (from 0) after a 429 that
+// named no delay: minRateLimitWait doubled each time, up to
+// max(maxBackoff, minRateLimitWait), plus up to a quarter more of jitter
+// within that cap.
+func rateLimitBackoff(n int, maxBackoff time.Duration) time.Duration {
+	ceil := max(maxBackoff, minRateLimitWait)
+	d := ceil
+	if n < 30 {
+		if v := minRateLimitWait << n; v > 0 && v < ceil {
+			d = v
+		}
+	}
+	d += time.Duration(rand.Int64N(int64(d/4) + 1))
+	return min(d, ceil)
 }
 
 // backoff is capped exponential backoff with full jitter: a uniformly random

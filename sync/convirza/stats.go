@@ -17,7 +17,7 @@ type Stats struct {
 	// answer (a reset, a timeout).
 	ByStatus map[int]int64
 	// Retries counts requests sent again after a 429, a 5xx or a network
-	// error (not the one repeat after a 401).
+	// error (not the repeats after a 401).
 	Retries int64
 	// RateLimited counts 429 answers.
 	RateLimited int64
