@@ -32,22 +32,7 @@ func TestSandboxSecondExpiry(t *testing.T) {
 	srv.SetLatency(20 * time.Millisecond) // the 32 calls overlap for sure
 	srv.ResetCalls()
 	const calls = 32
-	var wg sync.WaitGroup
-	errs := make([]error, calls)
-	start := make(chan struct{})
-	for i := range calls {
-		wg.Go(func() {
-			<-start
-			_, _, errs[i] = c.Groups.Get(ctx, top)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("call %d: %v", i, err)
-		}
-	}
+	getConcurrently(ctx, t, c, top, calls)
 	var n401, n200 int
 	for _, call := range v3Calls(srv) {
 		switch call.Status {

@@ -340,22 +340,7 @@ func TestSandboxSingleFlightRefresh(t *testing.T) {
 	}
 	srv.SetLatency(100 * time.Millisecond) // the 16 calls overlap for sure
 	srv.ResetCalls()
-	var wg sync.WaitGroup
-	errs := make([]error, 16)
-	start := make(chan struct{})
-	for i := range 16 {
-		wg.Go(func() {
-			<-start
-			_, _, errs[i] = c.Groups.Get(ctx, top)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("call %d: %v", i, err)
-		}
-	}
+	getConcurrently(ctx, t, c, top, 16)
 	var n401, n200 int
 	for _, call := range v3Calls(srv) {
 		switch call.Status {
@@ -838,4 +823,26 @@ func BenchmarkFetchState(b *testing.B) {
 	}
 	b.ReportMetric(float64(fs.Calls), "calls/op")
 	b.ReportMetric(float64(fs.Formula), "formula/op")
+}
+
+// getConcurrently sends n Get calls for group id at the same instant, and
+// fails the test for each that errs.
+func getConcurrently(ctx context.Context, t *testing.T, c *convirza.Client, id int64, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, _, errs[i] = c.Groups.Get(ctx, id)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
 }
