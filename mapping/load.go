@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,9 @@ type LoadOptions struct {
 	// parent_ext_id or group_ext_id naming it puts the row directly under
 	// the root (it is stored as ""), rather than naming no row.
 	RootExtID string
+	// FS, when set, is where the paths are opened (an embed.FS, say);
+	// nil means the operating system's files.
+	FS fs.FS
 }
 
 // Load reads the exports in one pass and returns the desired state, with
@@ -59,6 +63,7 @@ func Load(opts LoadOptions) (*state.DesiredState, error) {
 		return nil, fmt.Errorf("load the export: unknown input format %q (use csv or json)", opts.Format)
 	}
 	l := newLoader(m, opts.RootExtID)
+	l.fsys = opts.FS
 	var errs []*FileError
 	same := opts.GroupsPath != "" && opts.UsersPath != "" && filepath.Clean(opts.GroupsPath) == filepath.Clean(opts.UsersPath)
 	if opts.GroupsPath != "" {
@@ -73,6 +78,7 @@ func Load(opts LoadOptions) (*state.DesiredState, error) {
 
 // loader holds the state of one Load.
 type loader struct {
+	fsys      fs.FS // nil: the operating system's files
 	m         *Mapping
 	rootExtID string
 	rootKey   string
@@ -141,7 +147,13 @@ func (l *loader) readFile(path, format string, k kind, both bool) []*FileError {
 			return []*FileError{{File: name, Message: fmt.Sprintf("cannot tell the format of %s from its extension; use --input-format csv or json", name)}}
 		}
 	}
-	f, err := os.Open(path)
+	var f fs.File
+	var err error
+	if l.fsys != nil {
+		f, err = l.fsys.Open(path)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return []*FileError{{File: name, Message: "open the " + k.plural() + " export", Err: err}}
 	}
@@ -155,7 +167,11 @@ func (l *loader) readFile(path, format string, k kind, both bool) []*FileError {
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}
-		if fe := l.readCSV(f, name, k, size); fe != nil {
+		rs, ok := f.(io.ReadSeeker) // OS and embedded files are
+		if !ok {
+			return []*FileError{{File: name, Message: "the " + k.plural() + " export cannot be read from this file system: it does not seek"}}
+		}
+		if fe := l.readCSV(rs, name, k, size); fe != nil {
 			return []*FileError{fe}
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -607,5 +608,28 @@ func TestGroupsAndUsers(t *testing.T) {
 	}
 	if !ds.GroupsManaged || !ds.UsersManaged || ds.UserMatch != state.MatchEmail {
 		t.Errorf("managed: %v %v %q", ds.GroupsManaged, ds.UsersManaged, ds.UserMatch)
+	}
+}
+
+// The loader reads the same files from any fs.FS (the demo reads embedded
+// ones) as from the operating system.
+func TestLoadFromFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"in/groups.csv": {Data: []byte("org_unit_ext_id,org_unit_name,parent_ext_id\nA,Alpha,\nB,Beta,A\n")},
+		"in/map.yaml":   {Data: []byte("groups:\n  columns:\n    org_unit_ext_id: org_unit_ext_id\n    org_unit_name: org_unit_name\n    parent_ext_id: parent_ext_id\n")},
+	}
+	m, err := ReadMapping(fsys, "in/map.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Load(LoadOptions{GroupsPath: "in/groups.csv", Mapping: m, FS: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Groups) != 2 || ds.Groups[1].ParentExtID != "A" || ds.Groups[1].Source != (state.Source{File: "groups.csv", Line: 3}) {
+		t.Errorf("loaded %+v", ds.Groups)
+	}
+	if _, err := ReadMapping(fsys, "in/missing.yaml"); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("a missing mapping: %v", err)
 	}
 }

@@ -3,7 +3,9 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,6 +109,15 @@ func LoadMapping(path string) (*Mapping, error) {
 		return nil, &FileError{File: filepath.Base(path), Message: "read the mapping file", Err: err}
 	}
 	return parseMapping(b, filepath.Base(path))
+}
+
+// ReadMapping reads and checks a mapping file of fsys (an embed.FS, say).
+func ReadMapping(fsys fs.FS, name string) (*Mapping, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, &FileError{File: path.Base(name), Message: "read the mapping file", Err: err}
+	}
+	return parseMapping(b, path.Base(name))
 }
 
 // ParseMapping decodes and checks a mapping. Unknown keys, unknown field

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"sort"
@@ -31,6 +32,9 @@ type env struct {
 type config struct {
 	// inputs
 	groups, users, mapping, inputFormat string
+	// inputFS, when set, holds the input files instead of the operating
+	// system (the demo's embedded examples). It is not a flag.
+	inputFS fs.FS
 	// connection
 	apiURL, authURL string
 	rate            float64

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/convirza-sync/convirza-sync/examples"
 	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
@@ -14,7 +11,8 @@ import (
 // runDemo runs the whole job against an in-process sandbox seeded with the
 // embedded half-set-up account: it prints the plan for the embedded
 // Salesforce export, applies it, then shows that a fresh plan is empty. It
-// needs no environment and works from any directory.
+// needs no environment, works from any directory and writes no file of its
+// own.
 func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	f, err := examples.FS.Open(examples.SandboxState)
 	if err != nil {
@@ -35,22 +33,6 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	}
 	defer srv.Close()
 
-	// The export and mapping are files like any user's: write them out.
-	dir, err := os.MkdirTemp("", "convirza-sync-demo-")
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	for _, name := range []string{examples.Groups, examples.Users, examples.Mapping} {
-		b, err := fs.ReadFile(examples.FS, name)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, name), b, 0o600)
-		}
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-
 	de := *e
 	de.getenv = func(k string) string {
 		if k == "CONVIRZA_TOKEN" {
@@ -59,7 +41,10 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 		return ""
 	}
 	dc := *c
-	dc.groups, dc.users, dc.mapping = filepath.Join(dir, examples.Groups), filepath.Join(dir, examples.Users), filepath.Join(dir, examples.Mapping)
+	// The export and mapping are read from the binary itself, so the demo
+	// writes nothing but what --report and --results ask for: it runs on a
+	// read-only root file system too.
+	dc.inputFS, dc.groups, dc.users, dc.mapping = examples.FS, examples.Groups, examples.Users, examples.Mapping
 	dc.apiURL, dc.authURL = srv.APIURL(), srv.AuthURL()
 	dc.rate, dc.concurrency, dc.grace = 100, "auto", defaultGrace
 	dc.policy, dc.maxDeletes, dc.maxChanges, dc.maxInvalid = "mirror", "10%", "off", "0"

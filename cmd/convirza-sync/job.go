@@ -121,12 +121,17 @@ func loadExport(e *env, c *config, rootExt string) (*state.DesiredState, error) 
 	var m *mapping.Mapping
 	if c.mapping != "" {
 		var err error
-		if m, err = mapping.LoadMapping(c.mapping); err != nil {
+		if c.inputFS != nil {
+			m, err = mapping.ReadMapping(c.inputFS, c.mapping)
+		} else {
+			m, err = mapping.LoadMapping(c.mapping)
+		}
+		if err != nil {
 			return nil, withCode(exitFailed, err)
 		}
 	}
 	ds, err := mapping.Load(mapping.LoadOptions{
-		GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExt,
+		GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExt, FS: c.inputFS,
 	})
 	if err != nil {
 		if ds != nil {
