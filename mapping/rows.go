@@ -274,7 +274,7 @@ func (l *loader) finishUsers() {
 		l.add(state.SeverityError, kindUsers, rows[i].Source.File, rows[i].Source.Line, col, key, msg)
 	}
 	dupCheck := func(col, what string, keyOf func(int) (string, string)) {
-		first := map[string]int{}
+		first := make(map[string]int, len(rows)) // sized once: a million-row export would rehash it ~20 times
 		others := map[int][]int{}
 		var order []int
 		for i := range rows {
