@@ -164,7 +164,7 @@ func commands() []*command {
 			flags: []flagGroup{apiFlags, func(fs *flag.FlagSet, c *config) {
 				fs.StringVar(&c.outDir, "out-dir", "", "the directory to write groups.csv, users.csv and state.json to")
 			}}, run: runExport},
-		{name: "sandbox", args: "[--addr A] [--state FILE] [--latency D] [--rate-limit N] [--fail-rate F]",
+		{name: "sandbox", args: "[--addr A] [--state FILE] …",
 			summary: "serve an in-memory Convirza v3 sandbox", flags: []flagGroup{sandboxFlags}, run: runSandbox},
 		{name: "demo", summary: "the whole job against an in-process sandbox (embedded data)",
 			flags: []flagGroup{func(fs *flag.FlagSet, c *config) {
