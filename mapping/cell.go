@@ -3,6 +3,8 @@ package mapping
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 )
 
 // Cell cleaning: the habits of real exports, handled the way their users
@@ -107,50 +109,11 @@ func isSci(s string) bool {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// Salesforce ids. A Salesforce record id has a 15-character,
-// case-sensitive form and an 18-character form that adds a 3-character
-// checksum of the case of the first 15. Reports and the API mix them, so a
-// Parent Account ID may be the 15-character form of an 18-character
-// Account ID. The loader treats an 18-character id whose checksum is right
-// and its 15-character prefix as the same key: duplicates are found across
-// the two forms, and a parent_ext_id (or group_ext_id, or the root's ext
-// id) in one form finds a row in the other. The row keeps its ext id as
-// exported, and a reference is rewritten to the form of the row it names.
-// Any other id is compared exactly (case-sensitive).
-
-// idKey is the key an ext id is matched by.
-func idKey(s string) string {
-	if len(s) == 18 && isSalesforce18(s) {
-		return s[:15]
-	}
-	return s
-}
-
-const sfChecksumAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-func isSalesforce18(s string) bool {
-	for i := 0; i < 18; i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return s[15:] == salesforceSuffix(s[:15])
-}
-
-func salesforceSuffix(id15 string) string {
-	var b [3]byte
-	for i := 0; i < 3; i++ {
-		flags := 0
-		for j := 0; j < 5; j++ {
-			if c := id15[i*5+j]; c >= 'A' && c <= 'Z' {
-				flags |= 1 << j
-			}
-		}
-		b[i] = sfChecksumAlphabet[flags]
-	}
-	return string(b[:])
-}
+// idKey is the key an ext id is matched by: an 18-character Salesforce id
+// and its 15-character form are one key, and so are a GUID's spellings
+// (normalize.ExtIDKey). The row keeps its ext id as exported, and a
+// reference is rewritten to the form of the row it names.
+func idKey(s string) string { return normalize.ExtIDKey(s) }
 
 // validEmail is a practical check, not RFC 5322: one @, a local part
 // without spaces or the characters that mark a display name or a list,

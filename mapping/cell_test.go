@@ -48,10 +48,6 @@ func TestCleanCell(t *testing.T) {
 }
 
 func TestSalesforceIDs(t *testing.T) {
-	// Known pairs: the 18-character form adds a checksum of the case.
-	if got := salesforceSuffix("001Hs00000CoRp1"); got != "IAF" {
-		t.Errorf("suffix = %q", got)
-	}
 	tests := map[string]string{
 		"001Hs00000CoRp1IAF": "001Hs00000CoRp1",    // valid checksum: its 15-character key
 		"001Hs00000CoRp1AAA": "001Hs00000CoRp1AAA", // wrong checksum: not a Salesforce id

@@ -75,6 +75,7 @@ type planner struct {
 	byExt   map[string]int32 // ext id -> node, for ext ids held once
 	dupExt  map[string][]int32
 	rootExt string
+	rootKey string // extKey(rootExt)
 
 	// sib is the sibling index by name key: parent node -> key -> the
 	// children holding it. Built per parent on first use; the scheduler
@@ -291,6 +292,7 @@ func (p *planner) indexCurrent() error {
 	p.nExist = int32(len(p.nodes))
 	p.byExt = make(map[string]int32, len(p.nodes))
 	p.rootExt = strings.TrimSpace(p.nodes[0].g.ExtID)
+	p.rootKey = extKey(p.rootExt)
 	p.nodes[0].ext = p.rootExt
 	for k := range p.nodes {
 		n := &p.nodes[k]
@@ -302,8 +304,9 @@ func (p *planner) indexCurrent() error {
 		if n.ext == "" {
 			continue
 		}
+		key := extKey(n.ext)
 		size := len(p.byExt)
-		p.byExt[n.ext] = int32(k)
+		p.byExt[key] = int32(k)
 		if len(p.byExt) > size {
 			continue
 		}
@@ -311,14 +314,14 @@ func (p *planner) indexCurrent() error {
 		if p.dupExt == nil {
 			p.dupExt = map[string][]int32{}
 		}
-		if len(p.dupExt[n.ext]) == 0 {
+		if len(p.dupExt[key]) == 0 {
 			for o := int32(1); o < int32(k); o++ {
-				if p.nodes[o].ext == n.ext {
-					p.dupExt[n.ext] = append(p.dupExt[n.ext], o)
+				if extKey(p.nodes[o].ext) == key {
+					p.dupExt[key] = append(p.dupExt[key], o)
 				}
 			}
 		}
-		p.dupExt[n.ext] = append(p.dupExt[n.ext], int32(k))
+		p.dupExt[key] = append(p.dupExt[key], int32(k))
 	}
 	for e := range p.dupExt {
 		delete(p.byExt, e)
@@ -391,7 +394,7 @@ func (p *planner) invalidKeys() {
 	for _, pr := range p.d.Invalid {
 		switch Kind(pr.Kind) {
 		case KindGroup:
-			p.badGroups[strings.TrimSpace(pr.Key)] = true
+			p.badGroups[extKey(pr.Key)] = true
 		case KindUser:
 			p.badUsers[strings.TrimSpace(pr.Key)] = true
 			p.badUsers[nameKey(pr.Key)] = true
@@ -477,7 +480,7 @@ func (p *planner) resolveGroups() {
 			continue
 		case r.name == "":
 			p.groupProblem(i32, FieldName, "missing org_unit_name")
-		case p.rootExt != "" && r.ext == p.rootExt:
+		case p.isRootExt(r.ext):
 			p.groupProblem(i32, FieldExtID, "%q is the root group's ext id; the root is never a row", r.ext)
 		}
 		size := len(p.rowByEx)
@@ -504,10 +507,10 @@ func (p *planner) resolveGroups() {
 		if r.ext == "" {
 			continue
 		}
-		if n, ok := p.byExt[r.ext]; ok {
+		if n, ok := p.byExt[extKey(r.ext)]; ok {
 			r.cur = n
 			p.nodes[n].inExport = true
-		} else if ids := p.dupExt[r.ext]; len(ids) > 0 {
+		} else if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
 			for _, n := range ids {
 				p.nodes[n].inExport = true
 			}
@@ -516,7 +519,7 @@ func (p *planner) resolveGroups() {
 	for i := range p.rows {
 		r := &p.rows[i]
 		pe := strings.TrimSpace(r.d.ParentExtID)
-		if r.ext == "" || pe == "" || pe == p.rootExt {
+		if r.ext == "" || pe == "" || p.isRootExt(pe) {
 			continue
 		}
 		j, ok := p.rowByEx[pe]
@@ -525,7 +528,7 @@ func (p *planner) resolveGroups() {
 			p.groupProblem(int32(i), "parent_ext_id", "the group is its own parent")
 		case ok:
 			r.prow = j
-		case p.badGroups[pe]:
+		case p.badGroups[extKey(pe)]:
 			p.groupProblem(int32(i), "parent_ext_id", "parent row %q is invalid", pe)
 		default:
 			p.groupProblem(int32(i), "parent_ext_id", "parent_ext_id %q names no row of the export and is not the root's ext id", pe)
@@ -587,7 +590,7 @@ func (p *planner) matchGroup(i int32) {
 		}
 		r.hasInd, r.indID, r.indName = true, id, name
 	}
-	if ids := p.dupExt[r.ext]; len(ids) > 0 {
+	if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
 		p.groupProblem(i, FieldExtID, "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), r.ext, p.idList(ids))
 		return
 	}
@@ -798,7 +801,7 @@ func (p *planner) resolveUsers() {
 // most rows do, no lookup is needed.
 func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 	r := &p.urows[i]
-	if ge == "" || ge == p.rootExt {
+	if ge == "" || p.isRootExt(ge) {
 		r.target = 0
 		return true
 	}
@@ -821,20 +824,21 @@ func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 			}
 			r.target = p.rows[j].node
 			return true
-		case p.badGroups[ge]:
+		case p.badGroups[extKey(ge)]:
 			p.userProblem(i, "group_ext_id", "group row %q is invalid", ge)
 		default:
 			p.userProblem(i, "group_ext_id", "group_ext_id %q names no group of the export", ge)
 		}
 		return false
 	}
-	if ids := p.dupExt[ge]; len(ids) > 0 {
+	gk := extKey(ge)
+	if ids := p.dupExt[gk]; len(ids) > 0 {
 		p.userProblem(i, "group_ext_id", "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), ge, p.idList(ids))
 		return false
 	}
-	n, ok := cur, cur > 0 && p.nodes[cur].ext == ge
+	n, ok := cur, cur > 0 && extKey(p.nodes[cur].ext) == gk
 	if !ok {
-		n, ok = p.byExt[ge]
+		n, ok = p.byExt[gk]
 	}
 	if !ok {
 		p.userProblem(i, "group_ext_id", "no group under the root has org_unit_ext_id %q", ge)
@@ -954,7 +958,7 @@ func (p *planner) computeDeletes() {
 	var cands []int32
 	for k := p.nExist - 1; k > 0; k-- {
 		n := &p.nodes[k]
-		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[n.ext] {
+		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[extKey(n.ext)] {
 			cands = append(cands, k)
 		}
 	}
@@ -1117,4 +1121,15 @@ func sortProblems(ps []state.Problem) {
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
+}
+
+// extKey is the key ext ids are matched by across the export and Convirza:
+// a Salesforce id's 18- and 15-character forms, and a GUID's spellings,
+// are one key (normalize.ExtIDKey). What is written is always the id as
+// exported.
+func extKey(s string) string { return normalize.ExtIDKey(s) }
+
+// isRootExt reports whether an ext id of the export names the root.
+func (p *planner) isRootExt(ext string) bool {
+	return p.rootKey != "" && extKey(ext) == p.rootKey
 }

@@ -190,7 +190,7 @@ func (p *planner) departed() int {
 	n := 0
 	if p.d.GroupsManaged {
 		for k := int32(1); k < p.nExist; k++ {
-			if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[nd.ext] {
+			if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 				n++
 			}
 		}
@@ -208,7 +208,7 @@ func (p *planner) departed() int {
 func (p *planner) shrinkGate(owned int) Gate {
 	missing := 0
 	for k := int32(1); k < p.nExist; k++ {
-		if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[nd.ext] {
+		if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 			missing++
 		}
 	}
