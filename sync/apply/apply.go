@@ -51,9 +51,11 @@ type Results struct {
 	Results []plan.Result `json:"results"`
 	// Writes counts the write calls made (creates, their one retry, patches
 	// and deletes); Lookups counts the look-ups that settled an ambiguous or
-	// clashing create.
+	// clashing create; Checks counts the checks of a group right before its
+	// delete (each two reads: its child groups, its active users).
 	Writes  int `json:"writes"`
 	Lookups int `json:"lookups"`
+	Checks  int `json:"checks"`
 	// Concurrency says how many changes ran at once.
 	Concurrency Concurrency `json:"concurrency"`
 	// Elapsed is the wall time of the run.
@@ -129,6 +131,9 @@ func Apply(ctx context.Context, p *plan.Plan, r Remote, o Options) (*Results, er
 		lim:      newLimiter(o.Concurrency, o.Rate),
 		groupIDs: map[string]int64{},
 		userIDs:  map[string]int64{},
+
+		goneGroups: map[int64]bool{},
+		goneUsers:  map[int64]bool{},
 	}
 	return run.run(ctx)
 }
@@ -144,8 +149,13 @@ type runner struct {
 	mu       sync.RWMutex
 	groupIDs map[string]int64 // ext id -> id of the groups created so far
 	userIDs  map[string]int64 // key -> id of the users created so far
+	// goneGroups and goneUsers hold the ids this run deleted (groups,
+	// users) or deactivated (users): what a group may still hold when it
+	// is deleted.
+	goneGroups map[int64]bool
+	goneUsers  map[int64]bool
 
-	writes, lookups atomic.Int64
+	writes, lookups, checks atomic.Int64
 	// stopped is set once authorization is lost: tasks already handed to
 	// the errgroup but not yet begun then skip.
 	stopped atomic.Bool
@@ -156,6 +166,17 @@ func (r *runner) group(extID string) (int64, bool) {
 	defer r.mu.RUnlock()
 	id, ok := r.groupIDs[extID]
 	return id, ok
+}
+
+// gone records an object this run deleted or deactivated.
+func (r *runner) gone(k plan.Kind, id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k == plan.KindGroup {
+		r.goneGroups[id] = true
+	} else {
+		r.goneUsers[id] = true
+	}
 }
 
 func (r *runner) user(key string) (int64, bool) {
@@ -284,7 +305,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 						heap.Push(ready, d)
 					}
 				}
-			case ev.res.Outcome == plan.OutcomeFailed || ev.res.Outcome == plan.OutcomeBlocked:
+			case ev.res.Outcome == plan.OutcomeFailed || ev.res.Outcome == plan.OutcomeBlocked || ev.res.Outcome == plan.OutcomeRefused:
 				r.block(ev.i, results, st, emit)
 			}
 			// A skipped change's dependents stay waiting: the run is
@@ -314,6 +335,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 		Results: append(results, plan.SkippedResults(r.p)...),
 		Writes:  int(r.writes.Load()),
 		Lookups: int(r.lookups.Load()),
+		Checks:  int(r.checks.Load()),
 		Elapsed: time.Since(start),
 	}
 	r.lim.stats(&out.Concurrency)

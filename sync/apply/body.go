@@ -1,20 +1,26 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
 
+	"github.com/convirza-sync/convirza-sync/sync/convirza"
 	"github.com/convirza-sync/convirza-sync/sync/plan"
+	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
-// idField reports whether the API takes the field as an integer id.
-func idField(name string) bool {
-	switch name {
-	case plan.FieldParent, plan.FieldIndustryID, plan.FieldUserGroup:
-		return true
-	}
-	return false
-}
+// The request bodies of a change are built once, here, from the change's
+// fields, straight into the client's typed bodies (convirza.GroupCreate,
+// GroupPatch, UserCreate, UserPatch): a text value is copied, an id is
+// parsed once, and what the client marshals is what goes on the wire.
+//
+// Clearing: a text field the export clears ("empty: clear") is sent as "".
+// An id field is never cleared: a group always has a parent and a user a
+// group, and the API documents no way to unset a group's industry_id (0 is
+// no industry, "" is not an integer, null is undocumented), so a change
+// that would clear one is not sent (convirza.ErrNoIndustryClear); the
+// mapping refuses "empty: clear" on industry and industry_id for the same
+// reason.
 
 // parentField is the field that places the object of a change: the parent
 // of a group, the group of a user.
@@ -62,41 +68,84 @@ func objectID(c *plan.Change, known ids) (int64, error) {
 	return 0, fmt.Errorf("%s %s has no Convirza id", c.Kind, c.Key)
 }
 
-// body is the request body of a change: exactly its fields, with their After
-// values; ids as numbers. A parent field whose After is "" names a group the
-// plan creates, by the change's Parent ref. A create also gets the parent
-// field from Parent when Fields leave it out.
-func body(c *plan.Change, known ids) (map[string]any, error) {
-	m := make(map[string]any, len(c.Fields)+1)
+// fill sets the change's fields on a body: set takes a field by its API
+// name and its value as the plan holds it; setParent takes the id of the
+// parent (a group's parent, a user's group). A parent field whose After is
+// "" names a group the plan creates, by the change's Parent ref; a create
+// also gets the parent from Parent when its fields leave it out.
+func fill(c *plan.Change, known ids, set func(field, value string) error, setParent func(int64)) error {
 	pf := parentField(c.Kind)
+	hasParent := false
 	for _, f := range c.Fields {
-		switch {
-		case f.Field == pf && f.After == "":
-			id, err := resolveRef(c.Parent, known)
-			if err != nil {
-				return nil, fmt.Errorf("field %s: %w", f.Field, err)
+		if f.Field == pf {
+			hasParent = true
+			if f.After == "" {
+				id, err := resolveRef(c.Parent, known)
+				if err != nil {
+					return fmt.Errorf("field %s: %w", f.Field, err)
+				}
+				setParent(id)
+				continue
 			}
-			m[f.Field] = id
-		case idField(f.Field) && f.After == "":
-			// A cleared id field ("empty: clear") is sent as the export
-			// says: an empty string.
-			m[f.Field] = ""
-		case idField(f.Field):
-			n, err := strconv.ParseInt(f.After, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("field %s: %q is not an id", f.Field, f.After)
-			}
-			m[f.Field] = n
-		default:
-			m[f.Field] = f.After
+		}
+		if err := set(f.Field, f.After); err != nil {
+			return fmt.Errorf("field %s: %w", f.Field, err)
 		}
 	}
-	if _, ok := m[pf]; !ok && c.Action == plan.Create && !c.Parent.IsZero() {
+	if !hasParent && c.Action == plan.Create && !c.Parent.IsZero() {
 		id, err := resolveRef(c.Parent, known)
 		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", pf, err)
+			return fmt.Errorf("field %s: %w", pf, err)
 		}
-		m[pf] = id
+		setParent(id)
 	}
-	return m, nil
+	return nil
 }
+
+func groupCreate(c *plan.Change, known ids) (convirza.GroupCreate, error) {
+	var b convirza.GroupCreate
+	err := fill(c, known, b.Set, func(id int64) { b.ParentID = id })
+	return b, err
+}
+
+func userCreate(c *plan.Change, known ids) (convirza.UserCreate, error) {
+	var b convirza.UserCreate
+	err := fill(c, known, b.Set, func(id int64) { b.GroupID = id })
+	return b, err
+}
+
+func groupPatch(c *plan.Change, known ids) (convirza.GroupPatch, error) {
+	var b convirza.GroupPatch
+	err := fill(c, known, b.Set, func(id int64) { b.ParentID = &id })
+	if err == nil && b.IsZero() {
+		err = errNoField
+	}
+	return b, err
+}
+
+// userPatch also sets user_status for a deactivation or a reactivation,
+// unless the change's fields already do.
+func userPatch(c *plan.Change, known ids) (convirza.UserPatch, error) {
+	var b convirza.UserPatch
+	if err := fill(c, known, b.Set, func(id int64) { b.GroupID = &id }); err != nil {
+		return b, err
+	}
+	if b.Status == nil {
+		var st state.Status
+		switch c.Action {
+		case plan.Deactivate:
+			st = state.StatusInactive
+		case plan.Reactivate:
+			st = state.StatusActive
+		}
+		if st != "" {
+			b.Status = &st
+		}
+	}
+	if b.IsZero() {
+		return b, errNoField
+	}
+	return b, nil
+}
+
+var errNoField = errors.New("the change has no field to send")

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/convirza"
@@ -16,48 +15,12 @@ func ClientRemote(c *convirza.Client) Remote { return clientRemote{c} }
 
 type clientRemote struct{ c *convirza.Client }
 
-// text renders a field value of a Remote field map as the client's Set
-// takes it.
-func text(v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case int:
-		return strconv.Itoa(x), nil
-	}
-	return "", fmt.Errorf("value of type %T", v)
-}
-
-// setAll sets every field of m on a client body.
-func setAll(m map[string]any, set func(field, value string) error) error {
-	for k, v := range m {
-		s, err := text(v)
-		if err != nil {
-			return fmt.Errorf("field %s: %w", k, err)
-		}
-		if err := set(k, s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r clientRemote) CreateGroup(ctx context.Context, fields map[string]any) (int64, error) {
-	var b convirza.GroupCreate
-	if err := setAll(fields, b.Set); err != nil {
-		return 0, fmt.Errorf("create group: %w", err)
-	}
+func (r clientRemote) CreateGroup(ctx context.Context, b convirza.GroupCreate) (int64, error) {
 	id, _, err := r.c.Groups.Create(ctx, b)
 	return id, err
 }
 
-func (r clientRemote) PatchGroup(ctx context.Context, id int64, fields map[string]any) error {
-	var b convirza.GroupPatch
-	if err := setAll(fields, b.Set); err != nil {
-		return fmt.Errorf("patch group %d: %w", id, err)
-	}
+func (r clientRemote) PatchGroup(ctx context.Context, id int64, b convirza.GroupPatch) error {
 	_, err := r.c.Groups.Patch(ctx, id, b)
 	return err
 }
@@ -65,6 +28,51 @@ func (r clientRemote) PatchGroup(ctx context.Context, id int64, fields map[strin
 func (r clientRemote) DeleteGroup(ctx context.Context, id int64) error {
 	_, err := r.c.Groups.Delete(ctx, id)
 	return err
+}
+
+// Holdings makes two reads of one page each: the group's immediate
+// children (deleted ones are not listed), and the active users of its
+// subtree.
+func (r clientRemote) Holdings(ctx context.Context, id int64, limit int) (Holdings, error) {
+	var h Holdings
+	gs, resp, err := r.c.Groups.ListChildren(ctx, id, &convirza.GroupListOptions{ListOptions: convirza.ListOptions{Limit: limit}})
+	if err != nil {
+		return h, fmt.Errorf("list child groups of %d: %w", id, err)
+	}
+	for _, g := range gs {
+		if g.Status == state.StatusDeleted {
+			continue
+		}
+		label := g.ExtID
+		if label == "" {
+			label = g.Name
+		}
+		h.Groups = append(h.Groups, Held{ID: g.ID, ExtID: g.ExtID, Label: label})
+	}
+	h.GroupsTotal = total(resp, len(h.Groups))
+	us, resp, err := r.c.Users.List(ctx, &convirza.UserListOptions{OrgUnitID: id, Status: string(state.StatusActive), ListOptions: convirza.ListOptions{Limit: limit}})
+	if err != nil {
+		return h, fmt.Errorf("list active users of group %d: %w", id, err)
+	}
+	for _, u := range us {
+		if u.Status == state.StatusActive {
+			h.Users = append(h.Users, Held{ID: u.ID, Label: u.Email})
+		}
+	}
+	h.UsersTotal = total(resp, len(h.Users))
+	return h, nil
+}
+
+// total is how many a listing holds in all: its "total", or, when the API
+// sent none, the page's count plus one when another page follows.
+func total(resp *convirza.Response, n int) int {
+	switch {
+	case resp.Total >= 0:
+		return max(resp.Total, n)
+	case resp.NextOffset > 0:
+		return n + 1
+	}
+	return n
 }
 
 // FindGroup walks parentID's immediate children (deleted ones are not
@@ -82,20 +90,12 @@ func (r clientRemote) FindGroup(ctx context.Context, parentID int64, extID strin
 	return 0, false, nil
 }
 
-func (r clientRemote) CreateUser(ctx context.Context, fields map[string]any) (int64, error) {
-	var b convirza.UserCreate
-	if err := setAll(fields, b.Set); err != nil {
-		return 0, fmt.Errorf("create user: %w", err)
-	}
+func (r clientRemote) CreateUser(ctx context.Context, b convirza.UserCreate) (int64, error) {
 	id, _, err := r.c.Users.Create(ctx, b)
 	return id, err
 }
 
-func (r clientRemote) PatchUser(ctx context.Context, id int64, fields map[string]any) error {
-	var b convirza.UserPatch
-	if err := setAll(fields, b.Set); err != nil {
-		return fmt.Errorf("patch user %d: %w", id, err)
-	}
+func (r clientRemote) PatchUser(ctx context.Context, id int64, b convirza.UserPatch) error {
 	_, err := r.c.Users.Patch(ctx, id, b)
 	return err
 }

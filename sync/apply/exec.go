@@ -9,7 +9,6 @@ import (
 
 	"github.com/convirza-sync/convirza-sync/sync/convirza"
 	"github.com/convirza-sync/convirza-sync/sync/plan"
-	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
 // exec makes the calls of one change and returns its result, and the error
@@ -87,29 +86,36 @@ func clash(err error) bool {
 // the look-up shows was not applied is sent once more. So nothing is made
 // twice.
 func (r *runner) create(ctx, callCtx context.Context, c *plan.Change) (plan.Result, error) {
-	b, err := body(c, r)
+	group := c.Kind == plan.KindGroup
+	var gb convirza.GroupCreate
+	var ub convirza.UserCreate
+	var err error
+	if group {
+		gb, err = groupCreate(c, r)
+	} else {
+		ub, err = userCreate(c, r)
+	}
 	if err != nil {
 		return planError(c, err), nil
 	}
-	group := c.Kind == plan.KindGroup
 	var key string // what the look-up goes by
 	if group {
 		key = createKey(c)
-	} else if f, ok := c.Field(plan.FieldUsername); ok && f.After != "" {
-		key = f.After
+	} else if ub.Username != "" {
+		key = ub.Username
 	} else if strings.Contains(c.Key, "@") {
 		key = c.Key
 	}
-	parentID, _ := b[plan.FieldParent].(int64)
+	parentID := gb.ParentID
 
 	send := func() (int64, error) {
 		r.writes.Add(1)
 		cctx, m := r.lim.start(callCtx)
 		defer m.end()
 		if group {
-			return r.remote.CreateGroup(cctx, b)
+			return r.remote.CreateGroup(cctx, gb)
 		}
-		return r.remote.CreateUser(cctx, b)
+		return r.remote.CreateUser(cctx, ub)
 	}
 	find := func() (int64, bool, error) {
 		r.lookups.Add(1)
@@ -210,40 +216,45 @@ func (r *runner) patch(callCtx context.Context, c *plan.Change) (plan.Result, er
 	if err != nil {
 		return planError(c, err), nil
 	}
-	b, err := body(c, r)
+	var gb convirza.GroupPatch
+	var ub convirza.UserPatch
+	if c.Kind == plan.KindGroup {
+		gb, err = groupPatch(c, r)
+	} else {
+		ub, err = userPatch(c, r)
+	}
 	if err != nil {
 		return planError(c, err), nil
-	}
-	if _, ok := b[plan.FieldUserStatus]; !ok {
-		switch c.Action {
-		case plan.Deactivate:
-			b[plan.FieldUserStatus] = string(state.StatusInactive)
-		case plan.Reactivate:
-			b[plan.FieldUserStatus] = string(state.StatusActive)
-		}
-	}
-	if len(b) == 0 {
-		return planError(c, errors.New("the change has no field to send")), nil
 	}
 	r.writes.Add(1)
 	cctx, m := r.lim.start(callCtx)
 	if c.Kind == plan.KindGroup {
-		err = r.remote.PatchGroup(cctx, id, b)
+		err = r.remote.PatchGroup(cctx, id, gb)
 	} else {
-		err = r.remote.PatchUser(cctx, id, b)
+		err = r.remote.PatchUser(cctx, id, ub)
 	}
 	m.end()
 	if err != nil {
 		return failed(c, err, "")
 	}
+	if c.Action == plan.Deactivate {
+		r.gone(c.Kind, id)
+	}
 	return done(c, id), nil
 }
 
-// delete deletes a group or a user (a soft delete).
+// delete deletes a group or a user (a soft delete). A group is first
+// checked (see holds): its delete is refused while it holds anything this
+// run did not delete or deactivate.
 func (r *runner) delete(callCtx context.Context, c *plan.Change) (plan.Result, error) {
 	id, err := objectID(c, r)
 	if err != nil {
 		return planError(c, err), nil
+	}
+	if c.Kind == plan.KindGroup {
+		if res, fatal, stop := r.holds(callCtx, c, id); stop {
+			return res, fatal
+		}
 	}
 	r.writes.Add(1)
 	cctx, m := r.lim.start(callCtx)
@@ -256,5 +267,87 @@ func (r *runner) delete(callCtx context.Context, c *plan.Change) (plan.Result, e
 	if err != nil {
 		return failed(c, err, "")
 	}
+	r.gone(c.Kind, id)
 	return done(c, id), nil
+}
+
+// holdLimit is the page size of the reads that check a group before its
+// delete: enough to name what it holds, one call each.
+const holdLimit = 20
+
+// holds re-reads, right before a group's DELETE, the group's child groups
+// that are not deleted and the active users of its subtree. Some API
+// versions delete a group's children and users along with it instead of
+// refusing, so the delete is refused (stop, with the result) when any of
+// them is not one this run deleted or deactivated: a user added since the
+// plan was made, a child nobody owns. A failed read fails the change, and
+// nothing is deleted.
+func (r *runner) holds(callCtx context.Context, c *plan.Change, id int64) (res plan.Result, fatal error, stop bool) {
+	r.checks.Add(1)
+	cctx, m := r.lim.start(callCtx)
+	h, err := r.remote.Holdings(cctx, id, holdLimit)
+	m.end()
+	if err != nil {
+		res, fatal = failed(c, err, "not deleted: reading what the group still holds failed")
+		return res, fatal, true
+	}
+	var groups, users []string
+	leftG, leftU := h.GroupsTotal, h.UsersTotal
+	r.mu.RLock()
+	for _, g := range h.Groups {
+		if r.goneGroups[g.ID] {
+			leftG--
+			continue
+		}
+		label := fmt.Sprintf("%d", g.ID)
+		switch {
+		case g.ExtID != "":
+			label = g.ExtID + " (" + label + ")"
+		case g.Label != "":
+			label = fmt.Sprintf("%q (%d, no ext id)", g.Label, g.ID)
+		}
+		groups = append(groups, label)
+	}
+	for _, u := range h.Users {
+		if r.goneUsers[u.ID] {
+			leftU--
+			continue
+		}
+		users = append(users, fmt.Sprintf("%s (%d)", u.Label, u.ID))
+	}
+	r.mu.RUnlock()
+	if leftG <= 0 && leftU <= 0 {
+		return plan.Result{}, nil, false
+	}
+	var parts []string
+	if leftG > 0 {
+		parts = append(parts, heldList(leftG, "child group", "child groups", groups))
+	}
+	if leftU > 0 {
+		parts = append(parts, heldList(leftU, "active user", "active users", users))
+	}
+	res = plan.ResultFor(c, plan.OutcomeRefused)
+	res.Message = "not deleted: the group still holds " + strings.Join(parts, " and ") +
+		" that this run did not delete or deactivate, and a delete could take them with it"
+	return res, nil, true
+}
+
+// heldList renders "2 active users: a@x (1), b@x (2)", naming at most 3.
+func heldList(n int, one, many string, names []string) string {
+	word := many
+	if n == 1 {
+		word = one
+	}
+	s := fmt.Sprintf("%d %s", n, word)
+	switch {
+	case len(names) == 0:
+	case len(names) > 3:
+		s += ": " + strings.Join(names[:3], ", ") + ", …"
+	default:
+		s += ": " + strings.Join(names, ", ")
+		if len(names) < n {
+			s += ", …"
+		}
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package convirza
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -574,8 +575,16 @@ func createdID(resp *Response, data json.RawMessage, keys ...string) (int64, err
 	return int64(n), nil
 }
 
+// ErrNoIndustryClear is the error of a patch that would clear a group's
+// industry_id. The API documents industry_id as an integer id of the
+// industry list and no way to unset it: 0 is no industry of the list, ""
+// is not an integer and null is undocumented. So no such patch is ever
+// built, rather than one that puts {"industry_id":0} on the wire.
+var ErrNoIndustryClear = errors.New("industry_id cannot be cleared: the API documents no way to unset a group's industry")
+
 // GroupPatch is the body of Partial Update Group. A nil field is not sent; a
-// pointer to "" is sent as "" (it clears the field).
+// pointer to "" is sent as "" (it clears a text field). IndustryID, when
+// set, is never 0: see ErrNoIndustryClear.
 type GroupPatch struct {
 	Name       *string `json:"org_unit_name,omitempty"`
 	ExtID      *string `json:"org_unit_ext_id,omitempty"`
@@ -621,6 +630,9 @@ func (p *GroupPatch) Set(field, value string) error {
 			}
 			p.ParentID = &n
 		} else {
+			if n == 0 {
+				return ErrNoIndustryClear
+			}
 			p.IndustryID = &n
 		}
 	default:
@@ -633,6 +645,9 @@ func (p *GroupPatch) Set(field, value string) error {
 func (s *GroupsService) Patch(ctx context.Context, id int64, body GroupPatch) (*Response, error) {
 	if body.IsZero() {
 		return nil, fmt.Errorf("patch group %d: no field to change", id)
+	}
+	if body.IndustryID != nil && *body.IndustryID == 0 {
+		return nil, fmt.Errorf("patch group %d: %w", id, ErrNoIndustryClear)
 	}
 	resp, _, err := s.client.do(ctx, apiRequest{method: http.MethodPatch, path: "groups/" + strconv.FormatInt(id, 10), body: body})
 	return resp, err

@@ -19,13 +19,14 @@ const (
 	OutcomeReactivated Outcome = "reactivated"
 	OutcomeFailed      Outcome = "failed"
 	OutcomeBlocked     Outcome = "blocked" // a change it depends on failed
+	OutcomeRefused     Outcome = "refused" // apply's check right before the write said no
 	OutcomeSkipped     Outcome = "skipped" // interrupted, or an invalid row let pass
 )
 
 // Done reports whether the outcome means the write was made.
 func (o Outcome) Done() bool {
 	switch o {
-	case OutcomePlanned, OutcomeFailed, OutcomeBlocked, OutcomeSkipped, "":
+	case OutcomePlanned, OutcomeFailed, OutcomeBlocked, OutcomeRefused, OutcomeSkipped, "":
 		return false
 	}
 	return true
