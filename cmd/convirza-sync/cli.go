@@ -58,6 +58,7 @@ type config struct {
 	latency         time.Duration
 	rateLimit       float64
 	failRate        float64
+	deleteCascade   bool
 
 	// fromEnv maps a flag's name to the variable that set it, for flags
 	// not given on the command line.
@@ -124,6 +125,7 @@ func sandboxFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.latency, "latency", 0, "added latency per request, e.g. 20ms")
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "requests per second before answering 429 (0: off)")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "share of requests answered with a 5xx, from 0 to 1")
+	fs.BoolVar(&c.deleteCascade, "delete-cascade", false, "a group delete also deletes its child groups and their users, as an older backend did")
 }
 
 // command is one subcommand of the CLI.

@@ -464,8 +464,8 @@ func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan,
 		return res, withCode(exitPartial, errors.Join(fmt.Errorf("stopped early: %w", err), werr))
 	case werr != nil:
 		return res, withCode(exitPartial, werr)
-	case counts[plan.OutcomeFailed]+counts[plan.OutcomeBlocked] > 0:
-		return res, withCode(exitPartial, fmt.Errorf("%d changes failed and %d were blocked; see the results", counts[plan.OutcomeFailed], counts[plan.OutcomeBlocked]))
+	case counts[plan.OutcomeFailed]+counts[plan.OutcomeBlocked]+counts[plan.OutcomeRefused] > 0:
+		return res, withCode(exitPartial, fmt.Errorf("%d changes failed, %d were blocked and %d refused; see the results", counts[plan.OutcomeFailed], counts[plan.OutcomeBlocked], counts[plan.OutcomeRefused]))
 	case len(p.Invalid) > 0:
 		// --max-invalid let invalid rows pass: the rest is applied, but the
 		// export is not all in Convirza (DESIGN.md: exit 3).

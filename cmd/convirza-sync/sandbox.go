@@ -23,6 +23,9 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 		return usagef("--rate-limit and --latency cannot be negative")
 	}
 	opts := convirzatest.Options{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate}
+	if c.deleteCascade {
+		opts.DeleteSemantics = convirzatest.DeleteCascade
+	}
 	sb := convirzatest.New(opts)
 	if c.stateFile != "" {
 		f, err := os.Open(c.stateFile)
@@ -59,7 +62,7 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 		fmt.Fprintf(e.stdout, " and saves the state to %s", c.stateFile)
 	}
 	fmt.Fprintln(e.stdout, ".")
-	e.log.Info().Str("url", srv.URL).Dur("latency", c.latency).Float64("rate_limit", c.rateLimit).Float64("fail_rate", c.failRate).Msg("sandbox started")
+	e.log.Info().Str("url", srv.URL).Dur("latency", c.latency).Float64("rate_limit", c.rateLimit).Float64("fail_rate", c.failRate).Bool("delete_cascade", c.deleteCascade).Msg("sandbox started")
 
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

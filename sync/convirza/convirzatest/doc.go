@@ -90,6 +90,20 @@
 // so the file diffs well. Ids of new objects continue after the largest id in
 // the file.
 //
+// # Dialects
+//
+// Where the API's behaviour is not documented and readings differ, the
+// sandbox can play each of them, so a client is tested against all. Each
+// dialect is one field of Options; the zero value is the reading the
+// project codes against.
+//
+//   - Options.DeleteSemantics: DeleteRefuse (the default) answers 400 to the
+//     delete of a group that still has a child group that is not deleted or
+//     an active user. DeleteCascade is the older (v2) backend: the delete
+//     soft-deletes the group, its direct child groups and every user of
+//     those groups, and refuses only the top group (and the caller's own
+//     group). `convirza-sync sandbox --delete-cascade` serves it.
+//
 // # Differences from the real API that a client may notice
 //
 // The sandbox answers unknown ids with 404 and ids outside the caller's scope

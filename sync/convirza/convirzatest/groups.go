@@ -614,6 +614,24 @@ func (s *Sandbox) deleteGroupLocked(c *caller, id int64) *reply {
 	if id == s.top || id == c.scope() {
 		return errReply(errf(http.StatusBadRequest, "org unit %d is the root of the caller's hierarchy and cannot be deleted", id))
 	}
+	now := c.now.UTC().Truncate(time.Millisecond)
+	if s.opts.DeleteSemantics == DeleteCascade {
+		// The older backend: the group, its direct child groups and every
+		// user of those groups go, whatever they hold; grandchildren stay,
+		// under a deleted parent.
+		for _, gid := range append([]int64{id}, s.children[id]...) {
+			if gg := s.groups[gid]; gg.Status != state.StatusDeleted {
+				gg.Status, gg.Modified = state.StatusDeleted, now
+			}
+			for _, uid := range s.usersByGroup[gid] {
+				if u := s.users[uid]; u.Status != state.StatusDeleted {
+					s.softDeleteUserLocked(u)
+				}
+			}
+		}
+		s.version++
+		return ok(map[string]int64{"orgUnitId": id})
+	}
 	for _, ch := range s.children[id] {
 		if s.groups[ch].Status != state.StatusDeleted {
 			return errReply(errf(http.StatusBadRequest, "org unit %d still has child groups that are not deleted (e.g. %d)", id, ch))
@@ -625,7 +643,7 @@ func (s *Sandbox) deleteGroupLocked(c *caller, id int64) *reply {
 		}
 	}
 	g.Status = state.StatusDeleted
-	g.Modified = c.now.UTC().Truncate(time.Millisecond)
+	g.Modified = now
 	s.version++
 	return ok(map[string]int64{"orgUnitId": id})
 }

@@ -48,6 +48,35 @@ type Shapes struct {
 	PhoneDashes bool
 }
 
+// DeleteSemantics says what DELETE /v3/groups/{id} does to a group that
+// still holds child groups or users: one of the dialect switches, for the
+// points where the API's behaviour is not documented and a client must be
+// safe under every reading.
+type DeleteSemantics string
+
+// The delete semantics.
+const (
+	// DeleteRefuse (the default, also "") refuses with 400 the delete of a
+	// group that has a child group that is not deleted, or an active user.
+	DeleteRefuse DeleteSemantics = "refuse"
+	// DeleteCascade is the older (v2) backend: the delete soft-deletes the
+	// group, its direct child groups and every user of those groups,
+	// whatever their status, and refuses nothing but the top group (and the
+	// caller's own group). Grandchildren are left under a deleted parent.
+	DeleteCascade DeleteSemantics = "cascade"
+)
+
+// ParseDeleteSemantics reads a DeleteSemantics by name ("" is refuse).
+func ParseDeleteSemantics(s string) (DeleteSemantics, error) {
+	switch d := DeleteSemantics(s); d {
+	case "", DeleteRefuse:
+		return DeleteRefuse, nil
+	case DeleteCascade:
+		return d, nil
+	}
+	return "", fmt.Errorf("delete semantics %q: want refuse or cascade", s)
+}
+
 // Options configures a Sandbox. The zero value is a well-behaved sandbox with
 // the documented login limit and no faults.
 type Options struct {
@@ -74,6 +103,9 @@ type Options struct {
 	ExpireAfter int
 	// Shapes picks the response shapes.
 	Shapes Shapes
+	// DeleteSemantics picks what a group delete does to what the group
+	// holds: refuse ("" or DeleteRefuse) or cascade (DeleteCascade).
+	DeleteSemantics DeleteSemantics
 	// Seed seeds the fault randomness (FailRate, AmbiguousRate).
 	Seed int64
 	// CallLogLimit caps the call log (the oldest calls are dropped): 0 means

@@ -519,10 +519,15 @@ func (s *Sandbox) deleteUserLocked(c *caller, id int64) *reply {
 	if id == c.sess.userID {
 		return errReply(errf(http.StatusBadRequest, "user %d is the caller and cannot be deleted", id))
 	}
-	u.Status = state.StatusDeleted
-	if s.emails[emailKey(u.Email)] == id {
-		delete(s.emails, emailKey(u.Email))
-	}
+	s.softDeleteUserLocked(u)
 	s.version++
 	return ok(map[string]int64{"userId": id})
+}
+
+// softDeleteUserLocked marks a user deleted and frees its email.
+func (s *Sandbox) softDeleteUserLocked(u *User) {
+	u.Status = state.StatusDeleted
+	if s.emails[emailKey(u.Email)] == u.ID {
+		delete(s.emails, emailKey(u.Email))
+	}
 }
