@@ -418,7 +418,7 @@ func (p *planner) resolveIndustry(word string) (int64, string, bool) {
 func (p *planner) lookupIndustry(word string) (int64, string, bool) {
 	k := nameKey(word)
 	if k == "" {
-		return 0, "", true // "empty: clear"
+		return 0, "", false // a clear, which matchGroup refuses first
 	}
 	if syn, ok := p.synonyms[k]; ok {
 		k = nameKey(syn)
@@ -574,6 +574,11 @@ func (p *planner) matchGroup(i int32) {
 	}
 	d := r.d
 	switch {
+	case d.IndustryID != nil && *d.IndustryID == 0, d.Industry != nil && nameKey(*d.Industry) == "":
+		// The API documents no way to unset industry_id; the mapping
+		// refuses "empty: clear" on it, and so does the plan.
+		p.groupProblem(i, FieldIndustryID, "the industry cannot be cleared: the API documents no way to unset it")
+		return
 	case d.IndustryID != nil:
 		r.hasInd, r.indID = true, *d.IndustryID
 		name, ok := p.indByID[r.indID]
