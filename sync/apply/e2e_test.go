@@ -15,8 +15,15 @@ import (
 // TestApplyCalculatedPlan is the core property, through the real planner:
 // after Apply, a fresh plan is empty; and the undo plan of the run, applied
 // in turn, brings back what Convirza held.
+// It runs under both delete semantics.
 func TestApplyCalculatedPlan(t *testing.T) {
-	w := setup(t, convirzatest.Options{AmbiguousRate: 0.2, Seed: 11}, convirza.Options{})
+	for _, ds := range semantics {
+		t.Run(string(ds), func(t *testing.T) { testApplyCalculatedPlan(t, ds) })
+	}
+}
+
+func testApplyCalculatedPlan(t *testing.T, ds convirzatest.DeleteSemantics) {
+	w := setup(t, convirzatest.Options{AmbiguousRate: 0.2, Seed: 11, DeleteSemantics: ds}, convirza.Options{})
 	w.group(t, "E1", "East", "", convirzatest.Group{City: "Boston"})
 	w.group(t, "W1", "West", "", convirzatest.Group{City: "Worcester"})
 	w.group(t, "A", "Alpha", "", convirzatest.Group{})

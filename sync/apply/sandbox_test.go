@@ -738,8 +738,15 @@ func TestApplyStopsEarly(t *testing.T) {
 
 // TestUndoRestores: apply a plan, then its undo plan: Convirza holds what
 // it held before, but for the group the plan deleted.
+// It runs under both delete semantics.
 func TestUndoRestores(t *testing.T) {
-	w := setup(t, convirzatest.Options{}, convirza.Options{})
+	for _, ds := range semantics {
+		t.Run(string(ds), func(t *testing.T) { testUndoRestores(t, ds) })
+	}
+}
+
+func testUndoRestores(t *testing.T, ds convirzatest.DeleteSemantics) {
+	w := setup(t, convirzatest.Options{DeleteSemantics: ds}, convirza.Options{})
 	w.group(t, "E1", "East", "", convirzatest.Group{City: "Boston", Phone: "+16175550100"})
 	w.group(t, "W1", "West", "", convirzatest.Group{})
 	w.group(t, "A", "Alpha", "", convirzatest.Group{})
