@@ -11,7 +11,12 @@ package main
 //     same state just before it, every write the sandbox carried out belongs
 //     to a row, and every row said done is true in the sandbox;
 //   - the exit code agrees with the results: 0 iff every row is done, 3 iff
-//     some row failed or was blocked, 130 after SIGTERM.
+//     some row failed, was blocked or was refused, 130 after SIGTERM;
+//   - nothing is deleted that must survive: a group or user that no change
+//     of the run's plan deletes (or deactivates) is not deleted after it.
+//
+// Every cell runs twice: against the sandbox's default deletes, and against
+// the older backend's cascading deletes (DeleteSemantics cascade).
 //
 // The short matrix (one seed per fault, the example export) runs by default.
 // The full one (several seeds, a bigger export) runs with -matrix.full or
@@ -46,6 +51,7 @@ import (
 	"github.com/convirza-sync/convirza-sync/examples"
 	"github.com/convirza-sync/convirza-sync/sync/apply"
 	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
+	"github.com/convirza-sync/convirza-sync/sync/plan"
 	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
@@ -134,19 +140,21 @@ func TestFaultMatrix(t *testing.T) {
 	)
 	start := time.Now()
 	t.Run("cells", func(t *testing.T) {
-		for _, spec := range specs {
-			for _, seed := range seeds {
-				t.Run(fmt.Sprintf("%s/seed=%d", strings.ReplaceAll(spec.name, " ", "_"), seed), func(t *testing.T) {
-					t.Parallel()
-					n := extra
-					if n == 0 {
-						n = spec.extra
-					}
-					row := runCell(t, spec, seed, n)
-					mu.Lock()
-					rows = append(rows, row)
-					mu.Unlock()
-				})
+		for _, ds := range []convirzatest.DeleteSemantics{convirzatest.DeleteRefuse, convirzatest.DeleteCascade} {
+			for _, spec := range specs {
+				for _, seed := range seeds {
+					t.Run(fmt.Sprintf("%s/%s/seed=%d", ds, strings.ReplaceAll(spec.name, " ", "_"), seed), func(t *testing.T) {
+						t.Parallel()
+						n := extra
+						if n == 0 {
+							n = spec.extra
+						}
+						row := runCell(t, spec, ds, seed, n)
+						mu.Lock()
+						rows = append(rows, row)
+						mu.Unlock()
+					})
+				}
 			}
 		}
 	})
@@ -158,15 +166,18 @@ func TestFaultMatrix(t *testing.T) {
 		if rows[i].order != rows[j].order {
 			return rows[i].order < rows[j].order
 		}
+		if rows[i].deletes != rows[j].deletes {
+			return rows[i].deletes > rows[j].deletes // refuse first
+		}
 		return rows[i].seed < rows[j].seed
 	})
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault matrix (%s, %d cells, %v wall):\n", mode, len(rows), time.Since(start).Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "| fault | seed | changes | runs to converge | exit codes | writes | retries | rows done/failed/blocked/skipped | fault seen | duplicates | time |\n")
-	fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "| fault | deletes | seed | changes | runs to converge | exit codes | writes | retries | rows done/failed/blocked/skipped | fault seen | duplicates | time |\n")
+	fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %v |\n",
-			r.fault, r.seed, r.changes, r.runs, r.exits, r.writes, r.retries, r.outcomes, r.seen, r.dups, r.took.Round(100*time.Millisecond))
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %v |\n",
+			r.fault, r.deletes, r.seed, r.changes, r.runs, r.exits, r.writes, r.retries, r.outcomes, r.seen, r.dups, r.took.Round(100*time.Millisecond))
 	}
 	t.Log("\n" + b.String())
 }
@@ -178,6 +189,7 @@ var summaryRetries = regexp.MustCompile(`API calls \((\d+) retries`)
 type matrixRow struct {
 	order                         int
 	fault                         string
+	deletes                       convirzatest.DeleteSemantics
 	seed                          uint64
 	changes                       int
 	runs, exits, writes, outcomes string
@@ -252,9 +264,9 @@ func faultSpecs(stormRPS float64) []faultSpec {
 
 // runCell runs one cell: plan, run 1 under the fault, and run 2 when the
 // state has not converged, checking the invariants after each.
-func runCell(t *testing.T, spec faultSpec, seed uint64, extra int) matrixRow {
+func runCell(t *testing.T, spec faultSpec, ds convirzatest.DeleteSemantics, seed uint64, extra int) matrixRow {
 	started := time.Now()
-	c := newCell(t, seed, spec.name, extra)
+	c := newCell(t, seed, spec.name, ds, extra)
 	if spec.login {
 		delete(c.w.env, "CONVIRZA_TOKEN")
 		c.w.env["CONVIRZA_EMAIL"] = loginEmail
@@ -263,7 +275,7 @@ func runCell(t *testing.T, spec faultSpec, seed uint64, extra int) matrixRow {
 	if spec.setup != nil {
 		spec.setup(c)
 	}
-	row := matrixRow{fault: spec.name, seed: seed}
+	row := matrixRow{fault: spec.name, deletes: ds, seed: seed}
 	for i, s := range faultSpecs(0) {
 		if s.name == spec.name {
 			row.order = i
@@ -293,6 +305,7 @@ func runCell(t *testing.T, spec faultSpec, seed uint64, extra int) matrixRow {
 			spec.on(c)
 		}
 		resultsName := fmt.Sprintf("results%d.csv", run)
+		before := c.w.srv.Snapshot()
 		m := len(c.calls())
 		bg := c.start(append([]string{"sync", "--results", resultsName}, args...)...)
 		if run == 1 && spec.during != nil {
@@ -344,15 +357,16 @@ func runCell(t *testing.T, spec faultSpec, seed uint64, extra int) matrixRow {
 				t.Errorf("run %d: the results are not one row per planned change (-results +plan):\n%s", run, cmp.Diff(got, want))
 			}
 			checkExitAgrees(t, run, r.code, rows)
-			checkRowsTrue(t, run, rows, after)
+			checkRowsTrue(t, run, rows, after, ds == convirzatest.DeleteCascade)
 			checkWritesAccounted(t, run, rows, applied, after)
 			outcomes = append(outcomes, outcomeSummary(rows))
 			for _, row := range rows {
-				if row.Outcome == "failed" || row.Outcome == "blocked" {
+				if row.Outcome == "failed" || row.Outcome == "blocked" || row.Outcome == "refused" {
 					t.Logf("run %d: %s %s %s: %s (HTTP %s): %s", run, row.Kind, row.Action, row.Key, row.Outcome, row.Status, row.Message)
 				}
 			}
 		}
+		checkNothingLost(t, run, p, before, after)
 		dups := countDuplicates(t, after)
 		row.dups += dups
 		converged = run
@@ -393,9 +407,9 @@ func runCell(t *testing.T, spec faultSpec, seed uint64, extra int) matrixRow {
 // newCell makes a world for one cell: the example account in a sandbox
 // that keeps every call, seeded for the fault, and the example export grown
 // by extra groups and users.
-func newCell(t *testing.T, seed uint64, fault string, extra int) *cell {
+func newCell(t *testing.T, seed uint64, fault string, ds convirzatest.DeleteSemantics, extra int) *cell {
 	t.Helper()
-	opts := convirzatest.Options{CallLogLimit: -1, Seed: int64(seed)}
+	opts := convirzatest.Options{CallLogLimit: -1, Seed: int64(seed), DeleteSemantics: ds}
 	sb, err := convirzatest.NewFromState(exampleState(t), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -755,8 +769,8 @@ func appliedOrNot(calls []convirzatest.Call) []convirzatest.Call {
 	return out
 }
 
-// checkExitAgrees: 0 iff every row is done; 3 iff some row failed or was
-// blocked; 130 (interrupted) leaves rows skipped.
+// checkExitAgrees: 0 iff every row is done; 3 iff some row failed, was
+// blocked or refused; 130 (interrupted) leaves rows skipped.
 func checkExitAgrees(t *testing.T, run, code int, rows []resultRow) {
 	t.Helper()
 	allDone, failedOrBlocked := true, false
@@ -764,7 +778,7 @@ func checkExitAgrees(t *testing.T, run, code int, rows []resultRow) {
 		if r.Outcome != doneOutcome[r.Action] {
 			allDone = false
 		}
-		if r.Outcome == "failed" || r.Outcome == "blocked" {
+		if r.Outcome == "failed" || r.Outcome == "blocked" || r.Outcome == "refused" {
 			failedOrBlocked = true
 		}
 	}
@@ -775,7 +789,7 @@ func checkExitAgrees(t *testing.T, run, code int, rows []resultRow) {
 		}
 	case 3:
 		if !failedOrBlocked {
-			t.Errorf("run %d: exit 3, but no row failed or was blocked: %s", run, outcomeSummary(rows))
+			t.Errorf("run %d: exit 3, but no row failed, was blocked or refused: %s", run, outcomeSummary(rows))
 		}
 	case 130:
 		if allDone {
@@ -813,7 +827,9 @@ func outcomeSummary(rows []resultRow) string {
 }
 
 // checkRowsTrue: every row said done holds in the sandbox after the run.
-func checkRowsTrue(t *testing.T, run int, rows []resultRow, after convirzatest.State) {
+// Under cascading deletes, a user deactivated by the run may have gone with
+// its group's delete since.
+func checkRowsTrue(t *testing.T, run int, rows []resultRow, after convirzatest.State, cascade bool) {
 	t.Helper()
 	groups := map[string]convirzatest.Group{}
 	for _, g := range after.Groups {
@@ -854,7 +870,7 @@ func checkRowsTrue(t *testing.T, run int, rows []resultRow, after convirzatest.S
 				t.Errorf("run %d: row %+v is done, but the %s is %s", run, r, r.Kind, status)
 			}
 		case "deactivate":
-			if status != state.StatusInactive {
+			if status != state.StatusInactive && !(cascade && status == state.StatusDeleted) {
 				t.Errorf("run %d: row %+v is done, but the %s is %s", run, r, r.Kind, status)
 			}
 		default:
@@ -913,6 +929,40 @@ func checkWritesAccounted(t *testing.T, run int, rows []resultRow, applied []con
 		}
 		if len(parts) != 2 || !ids[kind+"/"+parts[1]] {
 			t.Errorf("run %d: %s %s is in no row of the results", run, c.Method, c.Path)
+		}
+	}
+}
+
+// checkNothingLost: every group and user that was not deleted before the
+// run, and that no change of the run's plan deletes or deactivates, is not
+// deleted after it.
+func checkNothingLost(t *testing.T, run int, p *plan.Plan, before, after convirzatest.State) {
+	t.Helper()
+	planned := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Action == plan.Delete || c.Action == plan.Deactivate {
+			planned[string(c.Kind)+"/"+idStr(c.ObjectID)] = true
+		}
+	}
+	gone := map[string]bool{}
+	for _, g := range after.Groups {
+		if g.Status == state.StatusDeleted {
+			gone["group/"+idStr(g.ID)] = true
+		}
+	}
+	for _, u := range after.Users {
+		if u.Status == state.StatusDeleted {
+			gone["user/"+idStr(u.ID)] = true
+		}
+	}
+	for _, g := range before.Groups {
+		if k := "group/" + idStr(g.ID); g.Status != state.StatusDeleted && !planned[k] && gone[k] {
+			t.Errorf("run %d: group %d (%q, ext id %q) was deleted, and no change of the plan deletes it", run, g.ID, g.Name, g.ExtID)
+		}
+	}
+	for _, u := range before.Users {
+		if k := "user/" + idStr(u.ID); u.Status != state.StatusDeleted && !planned[k] && gone[k] {
+			t.Errorf("run %d: user %d (%s) was deleted, and no change of the plan deletes or deactivates it", run, u.ID, u.Email)
 		}
 	}
 }
