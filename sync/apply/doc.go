@@ -6,7 +6,13 @@
 // graph; every change of the plan then ends as exactly one plan.Result, a
 // change starts only after every change it depends on was done, and a group
 // create whose outcome is unknown is looked up before it is ever sent again,
-// so no group is made twice. Per-change failures are data (results), not
+// so no group is made twice. Right before a group's DELETE, Apply re-reads
+// the group's child groups and active users, and refuses the delete
+// (outcome refused) when any of them is not one the run deleted or
+// deactivated: an API may delete what a group holds along with it rather
+// than refuse. Request bodies are the client's typed bodies, built once
+// from the change; a field the API cannot clear is never sent as a clear.
+// Per-change failures are data (results), not
 // errors; only a lost authorization and a cancelled context end a run early,
 // and then Apply returns the results and an error.
 //

@@ -446,6 +446,16 @@ func TestPatchAndCreateBodies(t *testing.T) {
 	if err := gp.Set("industry_id", "twelve"); err == nil {
 		t.Error("a non-number id was accepted")
 	}
+	for _, v := range []string{"", "0", " "} {
+		var clear GroupPatch
+		if err := clear.Set("industry_id", v); !errors.Is(err, ErrNoIndustryClear) {
+			t.Errorf("Set(industry_id, %q) = %v, want ErrNoIndustryClear (it used to send 0)", v, err)
+		}
+	}
+	zero := int64(0)
+	if _, err := c.Groups.Patch(ctx, 5, GroupPatch{IndustryID: &zero}); !errors.Is(err, ErrNoIndustryClear) {
+		t.Errorf("a patch of industry_id 0: %v, want ErrNoIndustryClear and no call", err)
+	}
 	if _, err := c.Groups.Patch(ctx, 5, gp); err != nil {
 		t.Fatal(err)
 	}
