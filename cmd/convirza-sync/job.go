@@ -441,7 +441,7 @@ func concurrencySetting(c *config) (int, error) {
 
 // runApply1 applies the plan: the only call of apply.Apply. It writes the
 // results and the undo plan whatever happened, and maps the outcome to an
-// exit code: 0 all done; 3 some failed or blocked, auth lost, or invalid
+// exit code: 0 all done; 3 some failed, blocked or refused, auth lost, or invalid
 // rows skipped (--max-invalid); 130 interrupted.
 func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan, conc int) (*apply.Results, error) {
 	prog := newProgress(e, len(p.Changes))
