@@ -334,6 +334,9 @@ func (a *auth) post(ctx context.Context, path string, body any, counter interfac
 		return 0, nil, nil, scrubURLError(err)
 	}
 	defer resp.Body.Close()
+	if re := redirectError(resp, a.c.secrets); re != nil {
+		return 0, nil, nil, re
+	}
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read response body: %w", scrubURLError(err))

@@ -193,6 +193,11 @@ func NewClient(opts Options) (*Client, error) {
 		tr.MaxIdleConnsPerHost = 64
 		hc = &http.Client{Transport: tr, Timeout: defaultHTTPWait}
 	}
+	// No redirect is followed, whatever client the caller gave: a copy is
+	// changed, not the caller's.
+	noRedirects := *hc
+	noRedirects.CheckRedirect = refuseRedirect
+	hc = &noRedirects
 	log := zerolog.Nop()
 	if opts.Logger != nil {
 		log = *opts.Logger
@@ -246,6 +251,33 @@ func parseBaseURL(what, raw string) (*url.URL, error) {
 	}
 	u.RawPath = ""
 	return u, nil
+}
+
+// refuseRedirect is the CheckRedirect of the client's http.Client: the
+// redirect is not followed, and its answer comes back to send (or post),
+// which turns it into a *RedirectError.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError returns the *RedirectError of a 3xx answer with a
+// Location, or nil for any other answer. The body is left to the caller.
+func redirectError(hr *http.Response, secrets *redactor) *RedirectError {
+	loc := hr.Header.Get("Location")
+	if hr.StatusCode < 300 || hr.StatusCode >= 400 || loc == "" {
+		return nil
+	}
+	shown := "an unreadable location"
+	if u, err := url.Parse(strings.TrimSpace(loc)); err == nil {
+		if hr.Request != nil && hr.Request.URL != nil {
+			u = hr.Request.URL.ResolveReference(u)
+		}
+		u.User = nil
+		shown = displayPath(u)
+		if u.Host != "" {
+			shown = u.Scheme + "://" + u.Host + shown
+		}
+		shown = secrets.redact(shown)
+	}
+	return &RedirectError{StatusCode: hr.StatusCode, Location: shown}
 }
 
 // isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.
@@ -416,6 +448,9 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			return nil
 		}
 
+		if errors.Is(res.err, ErrRedirect) { // an answer, but not one to follow
+			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, res.err)
+		}
 		if res.err != nil { // no answer
 			err := res.err
 			if ctx.Err() != nil {
@@ -561,6 +596,14 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 		return res
 	}
 	c.stats.status(hr.StatusCode)
+	if re := redirectError(hr, c.secrets); re != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, 64<<10))
+		hr.Body.Close()
+		res.err = re
+		c.log.Debug().Str("method", method).Str("path", path).Int("status", hr.StatusCode).
+			Str("location", re.Location).Msg("redirect refused")
+		return res
+	}
 	limit := int64(maxSuccessBody)
 	if hr.StatusCode >= 300 {
 		limit = maxErrorBody

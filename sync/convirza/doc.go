@@ -26,6 +26,11 @@
 //   - No secret (access token, refresh token, password) appears in any error,
 //     log line or URL: tokens travel only in the Authorization header and in
 //     the JSON bodies of the auth calls.
+//   - No redirect is followed, on /v3 or on the auth host (CheckRedirect):
+//     a redirect could carry the bearer token or the login's password to
+//     another host, or in clear text from https to http on the same one. A
+//     3xx with a Location is a *RedirectError (errors.Is ErrRedirect) that
+//     says where it pointed, redacted.
 //   - Decoding is tolerant (the robustness principle of convirza-api.md):
 //     numbers may arrive as strings, timestamps as org_unit_* or group_*,
 //     details as data or data.group, roles in any spelling. Unknown fields are
