@@ -81,15 +81,19 @@ type Options struct {
 	// value turns retries off, 429 retries included.
 	MaxRetries int
 	// MaxBackoff caps the exponential backoff (default 30 s). A Retry-After
-	// (or X-RateLimit-Reset) from the server is honoured even when it is
-	// longer.
+	// on a 5xx is honoured even when it is longer, up to MaxRateLimitWait.
 	MaxBackoff time.Duration
 	// MaxRateLimitWait bounds the time one call spends waiting out 429
 	// answers, in total (default DefaultMaxRateLimitWait). 429 retries are not
 	// counted against MaxRetries: a 429 means the request was not applied, so
 	// sending it again is always safe. A 429 waits for its Retry-After, else
 	// its X-RateLimit-Reset, else 1 s, then 2 s, 4 s... (at most
-	// max(MaxBackoff, 1 s)).
+	// max(MaxBackoff, 1 s)). A 429 whose wait is longer than what is left
+	// of the budget is not waited for: the call fails at once, and the
+	// shared gate stays open for the other calls. MaxRateLimitWait is also
+	// the longest wait any Retry-After can ask for: a 5xx (or a failed
+	// login) asking for more waits MaxRateLimitWait, and no 429 holds the
+	// shared gate closed for longer.
 	MaxRateLimitWait time.Duration
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
@@ -113,6 +117,8 @@ type Client struct {
 	auth       *auth
 	secrets    *redactor
 	stats      counters
+	// sleep waits between attempts; tests replace it to see the waits.
+	sleep func(context.Context, time.Duration) error
 
 	// The services.
 	Groups     *GroupsService
@@ -208,11 +214,12 @@ func NewClient(opts Options) (*Client, error) {
 		hc:         hc,
 		userAgent:  opts.UserAgent,
 		log:        log,
-		lim:        newLimiter(opts.Rate, opts.Burst),
+		lim:        newLimiter(opts.Rate, opts.Burst, opts.MaxRateLimitWait),
 		maxRetries: opts.MaxRetries,
 		maxBackoff: opts.MaxBackoff,
 		maxRLWait:  opts.MaxRateLimitWait,
 		secrets:    &redactor{},
+		sleep:      sleep,
 	}
 	c.auth = newAuth(c, opts.Token, opts.Email, opts.Password)
 	c.Groups = &GroupsService{client: c}
@@ -407,14 +414,14 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 				return fmt.Errorf("gave up after %d retries: %w", retries, cause)
 			}
 			d := backoff(retries, baseBackoff, c.maxBackoff)
-			if wait > d {
+			if wait = min(wait, c.maxRLWait); wait > d {
 				d = wait
 			}
 			retries++
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", retries).
 				Dur("backoff", d).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying")
-			if err := sleep(ctx, d); err != nil {
+			if err := c.sleep(ctx, d); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
 			return nil
@@ -422,27 +429,35 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 
 		// retry429 decides whether to go round again after a 429, which has
 		// its own budget: a total wait of c.maxRLWait. wait is what the server
-		// asked for (0: it did not say).
+		// asked for (0: it did not say). The shared gate is closed only for a
+		// wait this call takes (at most c.maxRLWait): a call that gives up
+		// leaves it as it was. The rate is cut either way.
 		retry429 := func(cause error, wait time.Duration) error {
 			if c.maxRetries == 0 { // retries are off
+				c.lim.on429(0)
 				return cause
 			}
 			remaining := c.maxRLWait - limitedWait
 			switch {
 			case wait > remaining && limited == 0:
+				c.lim.on429(0)
 				return fmt.Errorf("not retried: the wait asked for (%v) is longer than the %v a call may wait out 429s: %w",
 					wait.Round(time.Millisecond), c.maxRLWait, cause)
 			case wait > remaining || remaining <= 0 || limited >= maxRateLimitRetries:
+				c.lim.on429(0)
 				return fmt.Errorf("gave up after %d retries on 429 (%v waited): %w", limited, limitedWait.Round(time.Millisecond), cause)
 			case wait <= 0:
+				c.lim.on429(0)
 				wait = min(rateLimitBackoff(limited, c.maxBackoff), remaining)
+			default:
+				c.lim.on429(wait)
 			}
 			limited++
 			limitedWait += wait
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", limited).
 				Dur("backoff", wait).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying after 429")
-			if err := sleep(ctx, wait); err != nil {
+			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
 			return nil
@@ -504,7 +519,6 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			if ra == 0 {
 				ra = parseRateLimitReset(resp.Header, now)
 			}
-			c.lim.on429(ra)
 			rlErr := &RateLimitError{RetryAfter: ra, APIError: res.apiError(r.method, path)}
 			c.log.Warn().Str("method", r.method).Str("path", path).Dur("retry_after", ra).
 				Float64("rate", c.lim.current()).Msg("rate limited")

@@ -3,13 +3,19 @@ package convirza
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 )
 
 // The hostile servers of this file play an API that tries to make the
@@ -121,6 +127,113 @@ func TestNoRedirects(t *testing.T) {
 			}
 			if tt.tls && o.HTTPClient.CheckRedirect != nil {
 				t.Error("NewClient changed the caller's http.Client")
+			}
+		})
+	}
+}
+
+// waitLog replaces the client's sleeps: it records every wait, sleeps the
+// short ones, and fails one longer than max at once (a test that would
+// otherwise sleep for days fails instead).
+type waitLog struct {
+	max time.Duration
+	mu  sync.Mutex
+	ds  []time.Duration
+}
+
+func (w *waitLog) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.ds = append(w.ds, d)
+	w.mu.Unlock()
+	if d > w.max {
+		return fmt.Errorf("asked to wait %v, past the %v cap", d, w.max)
+	}
+	return sleep(ctx, d)
+}
+
+func (w *waitLog) waits() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.ds...)
+}
+
+// TestBoundedWaits: a Retry-After (or X-RateLimit-Reset) of days is cut to
+// the wait budget on a 5xx; on a 429 the call that cannot afford it gives up
+// without closing the shared gate, so the other calls proceed; the rate is
+// still cut.
+func TestBoundedWaits(t *testing.T) {
+	const budget = 40 * time.Millisecond
+	far := strconv.FormatInt(time.Now().Add(1_000_000*time.Second).Unix(), 10)
+	tests := []struct {
+		name     string
+		status   int // of every answer on /v3/groups/7 before the 200s
+		failures int // how many answers are status, then 200 (0: all)
+		header   map[string]string
+		wantErr  string // "" for success
+		// wantWaits are the waits of the call on /v3/groups/7.
+		wantWaits []time.Duration
+		wantRate  bool // the rate was cut
+	}{
+		{name: "503 with Retry-After: 1000000 waits the budget, then retries", status: 503, failures: 1,
+			header: map[string]string{"Retry-After": "1000000"}, wantWaits: []time.Duration{budget}},
+		{name: "429 with Retry-After: 1000000 gives up at once, gate left open", status: 429,
+			header:  map[string]string{"Retry-After": "1000000"},
+			wantErr: "not retried: the wait asked for (277h46m40s) is longer than the 40ms", wantRate: true},
+		{name: "429 with X-RateLimit-Reset 1000000 s away: backoff within the budget", status: 429,
+			header: map[string]string{"X-RateLimit-Reset": far}, wantErr: "gave up after 1 retries on 429",
+			wantWaits: []time.Duration{budget}, wantRate: true},
+		{name: "429s past the budget: the call that gives up leaves the gate as it was", status: 429,
+			header: map[string]string{"Retry-After": "0.03"}, wantErr: "gave up after 1 retries on 429",
+			wantWaits: []time.Duration{30 * time.Millisecond}, wantRate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, _ := setup(t, func(o *Options) { o.MaxRetries = 2; o.MaxRateLimitWait = budget })
+			wl := &waitLog{max: budget}
+			c.sleep, c.lim.sleep = wl.sleep, wl.sleep
+			var n atomic.Int64
+			mux.HandleFunc("/v3/groups/7", func(w http.ResponseWriter, r *http.Request) {
+				if i := n.Add(1); tt.failures == 0 || i <= int64(tt.failures) {
+					for k, v := range tt.header {
+						w.Header().Set(k, v)
+					}
+					reply(w, tt.status, "")
+					return
+				}
+				reply(w, 200, `{"org_unit_id": 7}`)
+			})
+			mux.HandleFunc("/v3/groups/8", func(w http.ResponseWriter, r *http.Request) { reply(w, 200, `{"org_unit_id": 8}`) })
+			ctx := context.Background()
+			_, _, err := c.Groups.Get(ctx, 7)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantWaits, wl.waits()); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+			if cut := c.lim.current() < 1000; cut != tt.wantRate {
+				t.Errorf("rate %v after the call; want it cut: %v", c.lim.current(), tt.wantRate)
+			}
+			c.lim.mu.Lock()
+			gate := time.Until(c.lim.notBefore)
+			c.lim.mu.Unlock()
+			if gate > 0 {
+				t.Errorf("the shared gate is still closed for %v after the call ended", gate)
+			}
+			// The others proceed, without waiting.
+			before := len(wl.waits())
+			var g errgroup.Group
+			for range 4 {
+				g.Go(func() error { _, _, err := c.Groups.Get(ctx, 8); return err })
+			}
+			if err := g.Wait(); err != nil {
+				t.Errorf("another call after it: %v", err)
+			}
+			if extra := wl.waits()[before:]; len(extra) > 0 {
+				t.Errorf("the other calls waited %v", extra)
 			}
 		})
 	}
