@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,25 @@ const (
 	// PageSize is the largest page the API serves, and the one the iterators
 	// and FetchState ask for.
 	PageSize = 200
+	// DefaultMaxListingRows is the most rows FetchState reads from one
+	// listing: a listing that claims more, or goes on past it (no total,
+	// every page full), is an error.
+	DefaultMaxListingRows = 1_000_000
+	// DefaultMaxFetchBytes bounds the bytes of all the listing pages one
+	// FetchState reads.
+	DefaultMaxFetchBytes = 256 << 20
+)
+
+// Limits on what one answer may hold. The API is not trusted to be small.
+const (
+	// MaxObjectBytes is the room a listing page gets per object it asked
+	// for: a page asking for n objects may be at most
+	// listPageOverhead + n*MaxObjectBytes long (3.2 MiB for 200).
+	MaxObjectBytes   = 16 << 10
+	listPageOverhead = 64 << 10
+	// MaxFieldBytes is the longest JSON string (a name, an email...) a
+	// success answer may hold, escapes included.
+	MaxFieldBytes = 8 << 10
 )
 
 const (
@@ -97,6 +117,11 @@ type Options struct {
 	MaxRateLimitWait time.Duration
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
+	// MaxListingRows bounds the rows FetchState reads from one listing
+	// (default DefaultMaxListingRows); MaxFetchBytes the bytes of all its
+	// listing pages together (default DefaultMaxFetchBytes).
+	MaxListingRows int
+	MaxFetchBytes  int64
 	// Logger receives debug lines per request and warnings on retries; nil
 	// is silent. No secret is ever logged.
 	Logger *zerolog.Logger
@@ -114,6 +139,8 @@ type Client struct {
 	maxRetries int
 	maxBackoff time.Duration
 	maxRLWait  time.Duration // Options.MaxRateLimitWait
+	maxRows    int           // Options.MaxListingRows
+	maxBytes   int64         // Options.MaxFetchBytes
 	auth       *auth
 	secrets    *redactor
 	stats      counters
@@ -139,6 +166,8 @@ type Response struct {
 	Total int
 	// NextOffset is the offset of the next page, or 0 on the last page.
 	NextOffset int
+	// BodyBytes is the length of the body read.
+	BodyBytes int
 
 	method, path string // the request, as errors name it
 }
@@ -193,6 +222,12 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = DefaultUserAgent
 	}
+	if opts.MaxListingRows <= 0 {
+		opts.MaxListingRows = DefaultMaxListingRows
+	}
+	if opts.MaxFetchBytes <= 0 {
+		opts.MaxFetchBytes = DefaultMaxFetchBytes
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -218,6 +253,8 @@ func NewClient(opts Options) (*Client, error) {
 		maxRetries: opts.MaxRetries,
 		maxBackoff: opts.MaxBackoff,
 		maxRLWait:  opts.MaxRateLimitWait,
+		maxRows:    opts.MaxListingRows,
+		maxBytes:   opts.MaxFetchBytes,
 		secrets:    &redactor{},
 		sleep:      sleep,
 	}
@@ -376,6 +413,11 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		u.RawQuery = r.query.Encode()
 	}
 	path := displayPath(u)
+	// A listing page is bounded by the objects it asked for.
+	maxBody := int64(maxSuccessBody)
+	if n, err := strconv.Atoi(r.query.Get("limit")); err == nil && n > 0 {
+		maxBody = min(maxBody, listPageOverhead+int64(n)*MaxObjectBytes)
+	}
 	var body []byte
 	if r.body != nil {
 		var err error
@@ -402,7 +444,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		if err := c.lim.wait(ctx); err != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
-		res := c.send(ctx, r.method, u, path, token, body)
+		res := c.send(ctx, r.method, u, path, token, body, maxBody)
 		resp := res.resp
 
 		// retry decides whether to go round again after a retryable failure.
@@ -579,7 +621,7 @@ type result struct {
 }
 
 // send makes one attempt.
-func (c *Client) send(ctx context.Context, method string, u *url.URL, path, token string, body []byte) *result {
+func (c *Client) send(ctx context.Context, method string, u *url.URL, path, token string, body []byte, maxBody int64) *result {
 	res := &result{c: c}
 	// Conservatively, a request counts as sent once its headers were written:
 	// the server may act on it from then on.
@@ -618,7 +660,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 			Str("location", re.Location).Msg("redirect refused")
 		return res
 	}
-	limit := int64(maxSuccessBody)
+	limit := maxBody
 	if hr.StatusCode >= 300 {
 		limit = maxErrorBody
 	}
@@ -638,8 +680,13 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 	if int64(len(b)) > limit {
 		b = b[:limit]
 		if hr.StatusCode < 300 {
-			res.envErr = fmt.Sprintf("body larger than %d bytes", maxSuccessBody)
+			res.envErr = fmt.Sprintf("body larger than %d bytes", limit)
 		}
+	}
+	res.resp.BodyBytes = len(b)
+	if res.envErr == "" && hr.StatusCode < 300 && hasLongString(b, MaxFieldBytes) {
+		res.envErr = fmt.Sprintf("a field longer than %d bytes", MaxFieldBytes)
+		b = b[:min(len(b), snippetLen)]
 	}
 	res.body = b
 	if res.envErr == "" {
@@ -648,6 +695,26 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 	c.log.Debug().Str("method", method).Str("path", path).Int("status", hr.StatusCode).
 		Str("request_id", res.resp.RequestID).Dur("took", time.Since(start)).Msg("api call")
 	return res
+}
+
+// hasLongString reports whether the JSON text b holds a string (a value or
+// a key) longer than max bytes, escapes included.
+func hasLongString(b []byte, max int) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		start := i + 1
+		for i = start; i < len(b) && b[i] != '"'; i++ {
+			if b[i] == '\\' {
+				i++
+			}
+			if i-start > max {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseEnvelope reads the body as the API's envelope, if it is one.

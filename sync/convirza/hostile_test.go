@@ -238,3 +238,94 @@ func TestBoundedWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestBoundedListings: what FetchState holds is bounded, whatever the
+// server sends: a page is at most what its rows may take, a listing ends,
+// the pages together fit a byte budget, and no field is huge. The hostile
+// pages are streamed, so neither side allocates more than a few MiB.
+func TestBoundedListings(t *testing.T) {
+	row := func(id int, email string) string {
+		return fmt.Sprintf(`{"ct_user_id":%d,"email":%q,"group_org_unit_id":1,"group_external_id":"TOP","role":"Admin"}`, id, email)
+	}
+	type page struct {
+		rows  int    // full pages unless the listing ends
+		total string // the "total" member, "" for none
+		pad   int    // bytes of white space after the rows
+		field int    // when > 0, the first row's email is this long
+	}
+	tests := []struct {
+		name      string
+		edit      func(*Options)
+		page      func(offset int) page
+		wantErr   string
+		wantCalls int // user listing calls
+	}{
+		{name: "pages of 8 MiB, each under the 64 MiB body cap",
+			page:    func(int) page { return page{rows: 200, total: "2000", pad: 8 << 20} },
+			wantErr: fmt.Sprintf("body larger than %d bytes", listPageOverhead+PageSize*MaxObjectBytes), wantCalls: 1},
+		{name: "an endless listing: no total, every page full",
+			edit:    func(o *Options) { o.MaxListingRows = 1000 },
+			page:    func(int) page { return page{rows: 200} },
+			wantErr: "the listing has no end: it goes on past the 1000 rows", wantCalls: 5},
+		{name: "an endless listing: a total of 1e9, every page full",
+			page:    func(int) page { return page{rows: 200, total: "1000000000"} },
+			wantErr: "a total of 1000000000 rows, more than the 1000000 a listing may hold", wantCalls: 1},
+		{name: "pages that together pass the byte budget",
+			edit:    func(o *Options) { o.MaxFetchBytes = 64 << 10 },
+			page:    func(int) page { return page{rows: 200, total: "2000"} },
+			wantErr: "the listings hold more than 65536 bytes", wantCalls: 4},
+		{name: "a field of 100 KiB",
+			page:    func(int) page { return page{rows: 1, total: "1", field: 100 << 10} },
+			wantErr: fmt.Sprintf("a field longer than %d bytes", MaxFieldBytes), wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			edit := func(*Options) {}
+			if tt.edit != nil {
+				edit = tt.edit
+			}
+			c, mux, _ := setup(t, edit)
+			mux.HandleFunc("/v3/groups/tree", func(w http.ResponseWriter, r *http.Request) {
+				reply(w, 200, `{"groups":[{"org_unit_id":1,"text":"Top","code":"1"}]}`)
+			})
+			mux.HandleFunc("/v3/users/list", func(w http.ResponseWriter, r *http.Request) {
+				off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+				p := tt.page(off)
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"code":200,"message":"ok","data":{"users":[`)
+				for i := range p.rows {
+					email := fmt.Sprintf("u%d@x.example", off+i)
+					if i == 0 && p.field > 0 {
+						email = strings.Repeat("a", p.field) + "@x.example"
+					}
+					if i > 0 {
+						io.WriteString(w, ",")
+					}
+					io.WriteString(w, row(1+off+i, email))
+				}
+				blank := strings.Repeat(" ", 64<<10)
+				for n := 0; n < p.pad; n += len(blank) {
+					if _, err := io.WriteString(w, blank); err != nil {
+						return // the client stopped reading
+					}
+				}
+				io.WriteString(w, "]")
+				if p.total != "" {
+					io.WriteString(w, `,"total":`+p.total)
+				}
+				io.WriteString(w, `}}`)
+			})
+			// Before the limits, the endless listings never ended.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			// One request at a time, so that the calls made are the same each run.
+			_, fs, err := c.FetchState(ctx, FetchOptions{Concurrency: 1})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
+			}
+			if fs.UserListCalls != tt.wantCalls {
+				t.Errorf("%d user listing calls, want %d", fs.UserListCalls, tt.wantCalls)
+			}
+		})
+	}
+}
