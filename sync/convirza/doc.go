@@ -12,6 +12,13 @@
 //     before the instant a Retry-After (else an X-RateLimit-Reset) named. A
 //     429 was not applied, so it is retried, POST included, on a budget of
 //     its own (a total wait, Options.MaxRateLimitWait), not MaxRetries'.
+//     No server-named wait lasts longer than MaxRateLimitWait: a 5xx asking
+//     for more waits that long, and a 429 asking for more than its call has
+//     left fails that call without closing the gate for the others.
+//   - Memory is bounded whatever the server sends: a body of 64 MiB, a
+//     listing page of 64 KiB + 16 KiB per row asked for, a string of 8 KiB,
+//     a listing of Options.MaxListingRows rows, and Options.MaxFetchBytes of
+//     listing pages per FetchState.
 //   - A POST whose outcome is unknown (sent, then no answer, a reset, a
 //     timeout, or a 500/502/503/504) is never retried: the error wraps
 //     ErrOutcomeUnknown so the caller can look again first. GET, PATCH and
