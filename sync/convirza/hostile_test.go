@@ -329,3 +329,24 @@ func TestBoundedListings(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkHasLongString: the field-length check over a full page of
+// users, as send runs it on every success body.
+func BenchmarkHasLongString(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"code":200,"data":{"users":[`)
+	for i := range PageSize {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"ct_user_id":%d,"first_name":"Ann","last_name":"O\"Neil","email":"u%d@x.example","group_org_unit_id":1,"group_external_id":"TOP","role":"Admin","phone_number":"+1 555 0100"}`, i+1, i)
+	}
+	sb.WriteString(`],"total":200}}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if hasLongString(body, MaxFieldBytes) {
+			b.Fatal("a long string in a normal page")
+		}
+	}
+}
