@@ -31,7 +31,12 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 # distroless/static: CA certificates, tzdata and /etc/passwd with the
 # nonroot user (uid and gid 65532), and no shell or package manager.
-FROM gcr.io/distroless/static-debian12:nonroot
+# Pinned by digest (the tag says what it is, the digest which one), so that
+# a rebuild takes the same base until someone changes this line. To refresh
+# it, read the current digest of the tag and review the change as a commit:
+#   crane digest gcr.io/distroless/static-debian12:nonroot
+# (or: docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot)
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="convirza-sync" \
       org.opencontainers.image.description="Keeps Convirza's groups and users in step with a CRM export" \

@@ -3,9 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"strings"
 )
+
+// maxSecretFile is the most a _FILE may hold: a secret is small, and a path
+// to /dev/zero or a log file must fail fast, not fill the memory.
+const maxSecretFile = 64 << 10
 
 // credentials come from the environment only, never from flags (flags show
 // up in ps). String never shows a secret.
@@ -71,7 +77,7 @@ func secretVar(getenv func(string) string, name string) (string, error) {
 	if file == "" {
 		return strings.TrimSpace(val), nil
 	}
-	b, err := os.ReadFile(file)
+	b, err := readSecretFile(file)
 	if err != nil {
 		// The path is not a secret; the content would be, and is not shown.
 		return "", withCode(exitFailed, fmt.Errorf("read %s_FILE: %w", name, err))
@@ -81,4 +87,61 @@ func secretVar(getenv func(string) string, name string) (string, error) {
 		return "", withCode(exitFailed, fmt.Errorf("%s_FILE %s is empty", name, file))
 	}
 	return s, nil
+}
+
+// readSecretFile reads at most maxSecretFile bytes of path, and fails when
+// there are more.
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSecretFile {
+		return nil, fmt.Errorf("%s holds more than %d KiB: not a secret file", path, maxSecretFile>>10)
+	}
+	return b, nil
+}
+
+// secretFileWarnings warns, as ssh does for a private key, about each
+// CONVIRZA_TOKEN_FILE or CONVIRZA_PASSWORD_FILE that others may read: one
+// readable by all, or by its group when this process reads it as its owner
+// (a group bit it does not need). A file owned by another user and read
+// through its group, as Kubernetes mounts a Secret with fsGroup, is fine.
+// No warning shows the content.
+func secretFileWarnings(getenv func(string) string) []string {
+	if !fileModesMean {
+		return nil
+	}
+	var out []string
+	for _, name := range []string{"CONVIRZA_TOKEN", "CONVIRZA_PASSWORD"} {
+		file := getenv(name + "_FILE")
+		if file == "" {
+			continue
+		}
+		st, err := os.Stat(file)
+		if err != nil || !st.Mode().IsRegular() {
+			continue // reading it says what is wrong
+		}
+		if w := permissionWarning(st.Mode().Perm(), ownedByMe(st)); w != "" {
+			out = append(out, fmt.Sprintf("%s_FILE %s is %s (mode %04o): make it 0600 or 0400", name, file, w, st.Mode().Perm()))
+		}
+	}
+	return out
+}
+
+// permissionWarning says who may read a secret file that should not, or ""
+// when nobody but its reader may.
+func permissionWarning(perm fs.FileMode, mine bool) string {
+	switch {
+	case perm&0o004 != 0:
+		return "readable by every user"
+	case perm&0o040 != 0 && mine:
+		return "readable by its group"
+	}
+	return ""
 }

@@ -39,6 +39,9 @@ func connect(e *env, c *config) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range secretFileWarnings(e.getenv) {
+		e.log.Warn().Msg(w)
+	}
 	log := e.log
 	cl, err := convirza.NewClient(convirza.Options{
 		APIURL: c.apiURL, AuthURL: c.authURL,

@@ -243,13 +243,13 @@ func (a *auth) exchange(ctx context.Context, path string, body any, counter inte
 			return cause
 		}
 		d := backoff(retries, baseBackoff, a.c.maxBackoff)
-		if ra := parseRetryAfter(hdr, time.Now()); ra > d {
+		if ra := min(parseRetryAfter(hdr, time.Now()), a.c.maxRLWait); ra > d {
 			d = ra
 		}
 		retries++
 		a.c.log.Warn().Str("path", shown).Int("retry", retries).Dur("backoff", d).
 			Str("cause", a.c.secrets.redact(cause.Error())).Msg("retrying auth call")
-		if err := sleep(ctx, d); err != nil {
+		if err := a.c.sleep(ctx, d); err != nil {
 			return fmt.Errorf("%w (while waiting to retry after: %w)", err, cause)
 		}
 	}
@@ -334,6 +334,9 @@ func (a *auth) post(ctx context.Context, path string, body any, counter interfac
 		return 0, nil, nil, scrubURLError(err)
 	}
 	defer resp.Body.Close()
+	if re := redirectError(resp, a.c.secrets); re != nil {
+		return 0, nil, nil, re
+	}
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read response body: %w", scrubURLError(err))

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,25 @@ const (
 	// PageSize is the largest page the API serves, and the one the iterators
 	// and FetchState ask for.
 	PageSize = 200
+	// DefaultMaxListingRows is the most rows FetchState reads from one
+	// listing: a listing that claims more, or goes on past it (no total,
+	// every page full), is an error.
+	DefaultMaxListingRows = 1_000_000
+	// DefaultMaxFetchBytes bounds the bytes of all the listing pages one
+	// FetchState reads.
+	DefaultMaxFetchBytes = 256 << 20
+)
+
+// Limits on what one answer may hold. The API is not trusted to be small.
+const (
+	// MaxObjectBytes is the room a listing page gets per object it asked
+	// for: a page asking for n objects may be at most
+	// listPageOverhead + n*MaxObjectBytes long (3.2 MiB for 200).
+	MaxObjectBytes   = 16 << 10
+	listPageOverhead = 64 << 10
+	// MaxFieldBytes is the longest JSON string (a name, an email...) a
+	// success answer may hold, escapes included.
+	MaxFieldBytes = 8 << 10
 )
 
 const (
@@ -81,18 +101,27 @@ type Options struct {
 	// value turns retries off, 429 retries included.
 	MaxRetries int
 	// MaxBackoff caps the exponential backoff (default 30 s). A Retry-After
-	// (or X-RateLimit-Reset) from the server is honoured even when it is
-	// longer.
+	// on a 5xx is honoured even when it is longer, up to MaxRateLimitWait.
 	MaxBackoff time.Duration
 	// MaxRateLimitWait bounds the time one call spends waiting out 429
 	// answers, in total (default DefaultMaxRateLimitWait). 429 retries are not
 	// counted against MaxRetries: a 429 means the request was not applied, so
 	// sending it again is always safe. A 429 waits for its Retry-After, else
 	// its X-RateLimit-Reset, else 1 s, then 2 s, 4 s... (at most
-	// max(MaxBackoff, 1 s)).
+	// max(MaxBackoff, 1 s)). A 429 whose wait is longer than what is left
+	// of the budget is not waited for: the call fails at once, and the
+	// shared gate stays open for the other calls. MaxRateLimitWait is also
+	// the longest wait any Retry-After can ask for: a 5xx (or a failed
+	// login) asking for more waits MaxRateLimitWait, and no 429 holds the
+	// shared gate closed for longer.
 	MaxRateLimitWait time.Duration
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
+	// MaxListingRows bounds the rows FetchState reads from one listing
+	// (default DefaultMaxListingRows); MaxFetchBytes the bytes of all its
+	// listing pages together (default DefaultMaxFetchBytes).
+	MaxListingRows int
+	MaxFetchBytes  int64
 	// Logger receives debug lines per request and warnings on retries; nil
 	// is silent. No secret is ever logged.
 	Logger *zerolog.Logger
@@ -110,9 +139,13 @@ type Client struct {
 	maxRetries int
 	maxBackoff time.Duration
 	maxRLWait  time.Duration // Options.MaxRateLimitWait
+	maxRows    int           // Options.MaxListingRows
+	maxBytes   int64         // Options.MaxFetchBytes
 	auth       *auth
 	secrets    *redactor
 	stats      counters
+	// sleep waits between attempts; tests replace it to see the waits.
+	sleep func(context.Context, time.Duration) error
 
 	// The services.
 	Groups     *GroupsService
@@ -133,6 +166,8 @@ type Response struct {
 	Total int
 	// NextOffset is the offset of the next page, or 0 on the last page.
 	NextOffset int
+	// BodyBytes is the length of the body read.
+	BodyBytes int
 
 	method, path string // the request, as errors name it
 }
@@ -187,12 +222,23 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = DefaultUserAgent
 	}
+	if opts.MaxListingRows <= 0 {
+		opts.MaxListingRows = DefaultMaxListingRows
+	}
+	if opts.MaxFetchBytes <= 0 {
+		opts.MaxFetchBytes = DefaultMaxFetchBytes
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
 		hc = &http.Client{Transport: tr, Timeout: defaultHTTPWait}
 	}
+	// No redirect is followed, whatever client the caller gave: a copy is
+	// changed, not the caller's.
+	noRedirects := *hc
+	noRedirects.CheckRedirect = refuseRedirect
+	hc = &noRedirects
 	log := zerolog.Nop()
 	if opts.Logger != nil {
 		log = *opts.Logger
@@ -203,11 +249,14 @@ func NewClient(opts Options) (*Client, error) {
 		hc:         hc,
 		userAgent:  opts.UserAgent,
 		log:        log,
-		lim:        newLimiter(opts.Rate, opts.Burst),
+		lim:        newLimiter(opts.Rate, opts.Burst, opts.MaxRateLimitWait),
 		maxRetries: opts.MaxRetries,
 		maxBackoff: opts.MaxBackoff,
 		maxRLWait:  opts.MaxRateLimitWait,
+		maxRows:    opts.MaxListingRows,
+		maxBytes:   opts.MaxFetchBytes,
 		secrets:    &redactor{},
+		sleep:      sleep,
 	}
 	c.auth = newAuth(c, opts.Token, opts.Email, opts.Password)
 	c.Groups = &GroupsService{client: c}
@@ -246,6 +295,33 @@ func parseBaseURL(what, raw string) (*url.URL, error) {
 	}
 	u.RawPath = ""
 	return u, nil
+}
+
+// refuseRedirect is the CheckRedirect of the client's http.Client: the
+// redirect is not followed, and its answer comes back to send (or post),
+// which turns it into a *RedirectError.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError returns the *RedirectError of a 3xx answer with a
+// Location, or nil for any other answer. The body is left to the caller.
+func redirectError(hr *http.Response, secrets *redactor) *RedirectError {
+	loc := hr.Header.Get("Location")
+	if hr.StatusCode < 300 || hr.StatusCode >= 400 || loc == "" {
+		return nil
+	}
+	shown := "an unreadable location"
+	if u, err := url.Parse(strings.TrimSpace(loc)); err == nil {
+		if hr.Request != nil && hr.Request.URL != nil {
+			u = hr.Request.URL.ResolveReference(u)
+		}
+		u.User = nil
+		shown = displayPath(u)
+		if u.Host != "" {
+			shown = u.Scheme + "://" + u.Host + shown
+		}
+		shown = secrets.redact(shown)
+	}
+	return &RedirectError{StatusCode: hr.StatusCode, Location: shown}
 }
 
 // isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.
@@ -337,6 +413,11 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		u.RawQuery = r.query.Encode()
 	}
 	path := displayPath(u)
+	// A listing page is bounded by the objects it asked for.
+	maxBody := int64(maxSuccessBody)
+	if n, err := strconv.Atoi(r.query.Get("limit")); err == nil && n > 0 {
+		maxBody = min(maxBody, listPageOverhead+int64(n)*MaxObjectBytes)
+	}
 	var body []byte
 	if r.body != nil {
 		var err error
@@ -363,7 +444,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 		if err := c.lim.wait(ctx); err != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
-		res := c.send(ctx, r.method, u, path, token, body)
+		res := c.send(ctx, r.method, u, path, token, body, maxBody)
 		resp := res.resp
 
 		// retry decides whether to go round again after a retryable failure.
@@ -375,14 +456,14 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 				return fmt.Errorf("gave up after %d retries: %w", retries, cause)
 			}
 			d := backoff(retries, baseBackoff, c.maxBackoff)
-			if wait > d {
+			if wait = min(wait, c.maxRLWait); wait > d {
 				d = wait
 			}
 			retries++
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", retries).
 				Dur("backoff", d).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying")
-			if err := sleep(ctx, d); err != nil {
+			if err := c.sleep(ctx, d); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
 			return nil
@@ -390,32 +471,43 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 
 		// retry429 decides whether to go round again after a 429, which has
 		// its own budget: a total wait of c.maxRLWait. wait is what the server
-		// asked for (0: it did not say).
+		// asked for (0: it did not say). The shared gate is closed only for a
+		// wait this call takes (at most c.maxRLWait): a call that gives up
+		// leaves it as it was. The rate is cut either way.
 		retry429 := func(cause error, wait time.Duration) error {
 			if c.maxRetries == 0 { // retries are off
+				c.lim.on429(0)
 				return cause
 			}
 			remaining := c.maxRLWait - limitedWait
 			switch {
 			case wait > remaining && limited == 0:
+				c.lim.on429(0)
 				return fmt.Errorf("not retried: the wait asked for (%v) is longer than the %v a call may wait out 429s: %w",
 					wait.Round(time.Millisecond), c.maxRLWait, cause)
 			case wait > remaining || remaining <= 0 || limited >= maxRateLimitRetries:
+				c.lim.on429(0)
 				return fmt.Errorf("gave up after %d retries on 429 (%v waited): %w", limited, limitedWait.Round(time.Millisecond), cause)
 			case wait <= 0:
+				c.lim.on429(0)
 				wait = min(rateLimitBackoff(limited, c.maxBackoff), remaining)
+			default:
+				c.lim.on429(wait)
 			}
 			limited++
 			limitedWait += wait
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", limited).
 				Dur("backoff", wait).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying after 429")
-			if err := sleep(ctx, wait); err != nil {
+			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
 			return nil
 		}
 
+		if errors.Is(res.err, ErrRedirect) { // an answer, but not one to follow
+			return nil, nil, fmt.Errorf("%s %s: %w", r.method, path, res.err)
+		}
 		if res.err != nil { // no answer
 			err := res.err
 			if ctx.Err() != nil {
@@ -469,7 +561,6 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			if ra == 0 {
 				ra = parseRateLimitReset(resp.Header, now)
 			}
-			c.lim.on429(ra)
 			rlErr := &RateLimitError{RetryAfter: ra, APIError: res.apiError(r.method, path)}
 			c.log.Warn().Str("method", r.method).Str("path", path).Dur("retry_after", ra).
 				Float64("rate", c.lim.current()).Msg("rate limited")
@@ -530,7 +621,7 @@ type result struct {
 }
 
 // send makes one attempt.
-func (c *Client) send(ctx context.Context, method string, u *url.URL, path, token string, body []byte) *result {
+func (c *Client) send(ctx context.Context, method string, u *url.URL, path, token string, body []byte, maxBody int64) *result {
 	res := &result{c: c}
 	// Conservatively, a request counts as sent once its headers were written:
 	// the server may act on it from then on.
@@ -561,7 +652,15 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 		return res
 	}
 	c.stats.status(hr.StatusCode)
-	limit := int64(maxSuccessBody)
+	if re := redirectError(hr, c.secrets); re != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, 64<<10))
+		hr.Body.Close()
+		res.err = re
+		c.log.Debug().Str("method", method).Str("path", path).Int("status", hr.StatusCode).
+			Str("location", re.Location).Msg("redirect refused")
+		return res
+	}
+	limit := maxBody
 	if hr.StatusCode >= 300 {
 		limit = maxErrorBody
 	}
@@ -581,8 +680,13 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 	if int64(len(b)) > limit {
 		b = b[:limit]
 		if hr.StatusCode < 300 {
-			res.envErr = fmt.Sprintf("body larger than %d bytes", maxSuccessBody)
+			res.envErr = fmt.Sprintf("body larger than %d bytes", limit)
 		}
+	}
+	res.resp.BodyBytes = len(b)
+	if res.envErr == "" && hr.StatusCode < 300 && hasLongString(b, MaxFieldBytes) {
+		res.envErr = fmt.Sprintf("a field longer than %d bytes", MaxFieldBytes)
+		b = b[:min(len(b), snippetLen)]
 	}
 	res.body = b
 	if res.envErr == "" {
@@ -591,6 +695,26 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 	c.log.Debug().Str("method", method).Str("path", path).Int("status", hr.StatusCode).
 		Str("request_id", res.resp.RequestID).Dur("took", time.Since(start)).Msg("api call")
 	return res
+}
+
+// hasLongString reports whether the JSON text b holds a string (a value or
+// a key) longer than max bytes, escapes included.
+func hasLongString(b []byte, max int) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		start := i + 1
+		for i = start; i < len(b) && b[i] != '"'; i++ {
+			if b[i] == '\\' {
+				i++
+			}
+			if i-start > max {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseEnvelope reads the body as the API's envelope, if it is one.

@@ -656,7 +656,7 @@ func TestRetryAfterAndBackoff(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
-	l := newLimiter(100, 100)
+	l := newLimiter(100, 100, time.Minute)
 	l.on429(50 * time.Millisecond)
 	if got := l.current(); got != 50 {
 		t.Errorf("rate after a 429 = %v, want 50", got)
@@ -689,7 +689,7 @@ func TestLimiter(t *testing.T) {
 
 	// A wait that would end past the deadline fails at once, as
 	// context.DeadlineExceeded.
-	slow := newLimiter(1, 1)
+	slow := newLimiter(1, 1, time.Minute)
 	if err := slow.wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,13 @@
 //     before the instant a Retry-After (else an X-RateLimit-Reset) named. A
 //     429 was not applied, so it is retried, POST included, on a budget of
 //     its own (a total wait, Options.MaxRateLimitWait), not MaxRetries'.
+//     No server-named wait lasts longer than MaxRateLimitWait: a 5xx asking
+//     for more waits that long, and a 429 asking for more than its call has
+//     left fails that call without closing the gate for the others.
+//   - Memory is bounded whatever the server sends: a body of 64 MiB, a
+//     listing page of 64 KiB + 16 KiB per row asked for, a string of 8 KiB,
+//     a listing of Options.MaxListingRows rows, and Options.MaxFetchBytes of
+//     listing pages per FetchState.
 //   - A POST whose outcome is unknown (sent, then no answer, a reset, a
 //     timeout, or a 500/502/503/504) is never retried: the error wraps
 //     ErrOutcomeUnknown so the caller can look again first. GET, PATCH and
@@ -26,6 +33,11 @@
 //   - No secret (access token, refresh token, password) appears in any error,
 //     log line or URL: tokens travel only in the Authorization header and in
 //     the JSON bodies of the auth calls.
+//   - No redirect is followed, on /v3 or on the auth host (CheckRedirect):
+//     a redirect could carry the bearer token or the login's password to
+//     another host, or in clear text from https to http on the same one. A
+//     3xx with a Location is a *RedirectError (errors.Is ErrRedirect) that
+//     says where it pointed, redacted.
 //   - Decoding is tolerant (the robustness principle of convirza-api.md):
 //     numbers may arrive as strings, timestamps as org_unit_* or group_*,
 //     details as data or data.group, roles in any spelling. Unknown fields are

@@ -155,3 +155,24 @@ func unauthorizedError(apiErr *APIError) error {
 func outcomeUnknown(method, path string, cause error) error {
 	return fmt.Errorf("%s %s: %w: %w", method, path, ErrOutcomeUnknown, cause)
 }
+
+// ErrRedirect is matched (errors.Is) by the error of a request that was
+// answered with a redirect. The client follows none: a redirect could carry
+// the bearer token, or the login's email and password, to another host, or
+// from https to plain http on the same one.
+var ErrRedirect = errors.New("redirect refused")
+
+// RedirectError is a 3xx answer with a Location. Location is where it
+// pointed, credentials and secret-looking query values redacted.
+type RedirectError struct {
+	StatusCode int
+	Location   string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%v: a %d pointed to %s; the client follows no redirect, so that no credential is sent elsewhere",
+		ErrRedirect, e.StatusCode, e.Location)
+}
+
+// Is makes errors.Is(err, ErrRedirect) true.
+func (e *RedirectError) Is(target error) bool { return target == ErrRedirect }

@@ -129,7 +129,7 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 	if conc <= 0 {
 		conc = DefaultFetchConcurrency
 	}
-	f := &fetcher{c: c, cnt: &cnt, conc: conc}
+	f := &fetcher{c: c, cnt: &cnt, conc: conc, bytes: newByteBudget(c.maxBytes)}
 
 	// The root, when it is known before the tree.
 	rootID := spec.id
@@ -319,9 +319,29 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // fetcher carries FetchState's shared parts.
 type fetcher struct {
-	c    *Client
-	cnt  *fetchCounters
-	conc int
+	c     *Client
+	cnt   *fetchCounters
+	conc  int
+	bytes *byteBudget // shared by every listing
+}
+
+// byteBudget bounds the bytes of the listing pages of one FetchState.
+type byteBudget struct {
+	used  atomic.Int64
+	limit int64
+}
+
+func newByteBudget(limit int64) *byteBudget { return &byteBudget{limit: limit} }
+
+// take spends n bytes, or says there are not that many left.
+func (b *byteBudget) take(n int) error {
+	if b == nil {
+		return nil
+	}
+	if used := b.used.Add(int64(n)); used > b.limit {
+		return fmt.Errorf("the listings hold more than %d bytes (the limit on what one read may hold)", b.limit)
+	}
+	return nil
 }
 
 // runner runs tasks concurrently, at most conc at a time, stopping at the
@@ -377,6 +397,10 @@ type pagedRead[T any] struct {
 	// budget, when set, is shared by several listings: a page fetched when
 	// it is spent is an error instead.
 	budget *callBudget
+	// maxRows bounds the rows of the listing; bytes, when set, the bytes of
+	// its pages and the others' together.
+	maxRows int
+	bytes   *byteBudget
 
 	mu     sync.Mutex
 	pages  map[int][]T
@@ -388,15 +412,21 @@ func newPagedRead[T any](what string, fetch func(context.Context, int) ([]T, *Re
 }
 
 func (f *fetcher) childListing(parent int64) *pagedRead[state.Group] {
-	return newPagedRead(fmt.Sprintf("child groups of %d", parent),
+	return f.bounded(newPagedRead(fmt.Sprintf("child groups of %d", parent),
 		func(ctx context.Context, off int) ([]state.Group, *Response, error) {
 			return f.c.Groups.ListChildren(ctx, parent, &GroupListOptions{ListOptions: ListOptions{Limit: PageSize, Offset: off}})
 		},
-		func(g state.Group) int64 { return g.ID })
+		func(g state.Group) int64 { return g.ID }))
+}
+
+// bounded sets p's limits from the client's.
+func (f *fetcher) bounded(p *pagedRead[state.Group]) *pagedRead[state.Group] {
+	p.maxRows, p.bytes = f.c.maxRows, f.bytes
+	return p
 }
 
 func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
-	return newPagedRead(fmt.Sprintf("users of %d", root),
+	p := newPagedRead(fmt.Sprintf("users of %d", root),
 		func(ctx context.Context, off int) ([]userJSON, *Response, error) {
 			return f.c.Users.listPage(ctx, &UserListOptions{OrgUnitID: root, SortBy: "created_on", SortOrder: "asc",
 				ListOptions: ListOptions{Limit: PageSize, Offset: off}})
@@ -407,6 +437,8 @@ func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
 			}
 			return int64(u.AltID)
 		})
+	p.maxRows, p.bytes = f.c.maxRows, f.bytes
+	return p
 }
 
 // callBudget bounds the pages that several listings may fetch together.
@@ -437,8 +469,20 @@ func (p *pagedRead[T]) page(ctx context.Context, offset int) error {
 			return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
 		}
 	}
+	if p.maxRows > 0 && offset >= p.maxRows {
+		return fmt.Errorf("list %s, offset %d: the listing has no end: it goes on past the %d rows a listing may hold", p.what, offset, p.maxRows)
+	}
 	items, resp, err := p.fetch(ctx, offset)
 	if err != nil {
+		return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
+	}
+	switch {
+	case len(items) > PageSize:
+		return fmt.Errorf("list %s, offset %d: a page of %d rows, more than the %d asked for", p.what, offset, len(items), PageSize)
+	case p.maxRows > 0 && resp.Total > p.maxRows:
+		return fmt.Errorf("list %s, offset %d: a total of %d rows, more than the %d a listing may hold", p.what, offset, resp.Total, p.maxRows)
+	}
+	if err := p.bytes.take(resp.BodyBytes); err != nil {
 		return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
 	}
 	p.mu.Lock()

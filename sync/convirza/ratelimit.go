@@ -30,6 +30,10 @@ const (
 type limiter struct {
 	lim *rate.Limiter
 	max rate.Limit
+	// maxGate bounds how long one 429 may hold the gate closed.
+	maxGate time.Duration
+	// sleep waits for the gate; tests replace it to see the waits.
+	sleep func(context.Context, time.Duration) error
 
 	mu        sync.Mutex
 	notBefore time.Time
@@ -37,11 +41,11 @@ type limiter struct {
 	lastRaise time.Time
 }
 
-func newLimiter(rps float64, burst int) *limiter {
+func newLimiter(rps float64, burst int, maxGate time.Duration) *limiter {
 	if burst < 1 {
 		burst = 1
 	}
-	return &limiter{lim: rate.NewLimiter(rate.Limit(rps), burst), max: rate.Limit(rps)}
+	return &limiter{lim: rate.NewLimiter(rate.Limit(rps), burst), max: rate.Limit(rps), maxGate: maxGate, sleep: sleep}
 }
 
 // errWaitPastDeadline wraps context.DeadlineExceeded, so that errors.Is finds
@@ -91,13 +95,13 @@ func (l *limiter) waitGate(ctx context.Context) error {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 			return errWaitPastDeadline("retry-after", d)
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := l.sleep(ctx, d); err != nil {
 			return err
 		}
 	}
 }
 
-// on429 closes the gate for retryAfter and halves the rate (multiplicative
+// on429 closes the gate for retryAfter (at most maxGate) and halves the rate (multiplicative
 // decrease), at most once per cutEvery so that one burst of 429s counts once.
 // The bucket is drained, so that the requests waiting behind the gate do not
 // all leave at once when it opens.
@@ -106,6 +110,7 @@ func (l *limiter) on429(retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if retryAfter > 0 {
+		retryAfter = min(retryAfter, l.maxGate)
 		if nb := now.Add(retryAfter); nb.After(l.notBefore) {
 			l.notBefore = nb
 		}

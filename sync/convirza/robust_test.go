@@ -268,7 +268,9 @@ func TestFetchStateUserTotalNotTrusted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mux, _ := setup(t)
+			// A ceiling above the totals: what is tested here is that a total
+			// alone schedules no page (TestBoundedListings tests the ceiling).
+			c, mux, _ := setup(t, func(o *Options) { o.MaxListingRows = 1 << 30 })
 			mux.HandleFunc("/v3/groups/tree", func(w http.ResponseWriter, r *http.Request) {
 				reply(w, 200, `{"groups":[{"org_unit_id":1,"text":"Top","code":"1"}]}`)
 			})

@@ -2,9 +2,13 @@ package metrics
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -14,7 +18,9 @@ import (
 // the label command on every metric. The write is atomic: a temporary file
 // in the same directory is written, synced and renamed over path, so a
 // reader (the node exporter's textfile collector, say) never sees half a
-// file.
+// file. A new file is made 0644 less the umask (it holds counts, no
+// personal data, and a collector often reads it as another user); an
+// existing file keeps its mode.
 //
 // A failed run has no last success of its own, but when path holds an
 // earlier run's convirza_sync_last_success_timestamp_seconds for the same
@@ -49,7 +55,7 @@ func WriteFile(path string, r Run) error {
 // the same directory. The temporary name does not end in .prom, so a
 // textfile collector skips it.
 func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-", 0o644)
 	if err != nil {
 		return fmt.Errorf("create a temporary file: %w", err)
 	}
@@ -62,8 +68,10 @@ func writeAtomic(path string, data []byte) (err error) {
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	if st, serr := os.Stat(path); serr == nil && st.Mode().IsRegular() {
+		if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+			return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+		}
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
@@ -75,6 +83,19 @@ func writeAtomic(path string, data []byte) (err error) {
 		return fmt.Errorf("rename %s: %w", tmp.Name(), err)
 	}
 	return nil
+}
+
+// createTemp is os.CreateTemp with a mode of its own, which the umask
+// narrows (os.CreateTemp always makes 0600).
+func createTemp(dir, prefix string, perm fs.FileMode) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no unused temporary name in %s", dir)
 }
 
 // previousLastSuccess is the last-success timestamp that path holds for

@@ -168,8 +168,8 @@ func TestWriteFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fi.Mode().Perm() != 0o644 {
-				t.Errorf("mode = %v, want 0644 (a collector in another uid reads it)", fi.Mode().Perm())
+			if want := umasked(t, 0o644); fi.Mode().Perm() != want {
+				t.Errorf("mode = %v, want %v: 0644 less the umask (a collector in another uid reads it)", fi.Mode().Perm(), want)
 			}
 			entries, err := os.ReadDir(dir)
 			if err != nil {
@@ -454,5 +454,52 @@ func TestPushHostPortAndContext(t *testing.T) {
 	cancel()
 	if err := Push(ctx, srv.URL, "j", nightly()); !errors.Is(err, context.Canceled) {
 		t.Errorf("Push with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// umasked returns perm less the umask: the mode a new file made with perm
+// gets.
+func umasked(t *testing.T, perm os.FileMode) os.FileMode {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Mode().Perm()
+}
+
+// TestWriteFileMode: an existing metrics file keeps its mode (0600 stays
+// 0600); a new one is 0644 less the umask.
+func TestWriteFileMode(t *testing.T) {
+	for _, existing := range []os.FileMode{0, 0o600, 0o640, 0o644} {
+		t.Run(existing.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "metrics.prom")
+			want := umasked(t, 0o644)
+			if existing != 0 {
+				if err := os.WriteFile(path, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, existing); err != nil {
+					t.Fatal(err)
+				}
+				want = existing
+			}
+			if err := WriteFile(path, nightly()); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != want {
+				t.Errorf("mode %v, want %v", st.Mode().Perm(), want)
+			}
+		})
 	}
 }

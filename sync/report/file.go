@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,10 @@ import (
 // WriteFile writes a report atomically: render writes into a temporary
 // file in path's directory, which is synced and then renamed over path. On
 // any error the temporary file is removed and path is left as it was. A
-// new file gets mode 0644; an existing one keeps its mode.
+// new file gets mode 0600, whatever the umask: plans, results, undo plans,
+// reports and exports hold personal data (names, emails, phone numbers).
+// An existing file keeps its mode, so an operator who wants a report
+// readable by others creates it so once.
 func WriteFile(path string, render func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -41,12 +43,11 @@ func WriteFile(path string, render func(io.Writer) error) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	mode := fs.FileMode(0o644)
-	if st, serr := os.Stat(path); serr == nil && st.Mode().IsRegular() {
-		mode = st.Mode().Perm()
-	}
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	// os.CreateTemp made the file 0600.
+	if st, serr := os.Stat(path); serr == nil && st.Mode().IsRegular() && st.Mode().Perm() != 0o600 {
+		if err = f.Chmod(st.Mode().Perm()); err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("write report %s: sync: %w", path, err)

@@ -33,12 +33,12 @@ func TestWriteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("new report has mode %v, want 0644", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("new report has mode %v, want 0600: it holds personal data", st.Mode().Perm())
 	}
 
 	// A failed render leaves the old report and no temporary file.
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
@@ -68,8 +68,8 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
-		t.Errorf("rewritten report has mode %v, want the old 0600", st.Mode().Perm())
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("rewritten report has mode %v, want the old 0640", st.Mode().Perm())
 	}
 
 	if err := WriteFile(filepath.Join(dir, "missing", "plan.md"), func(io.Writer) error { return nil }); err == nil {
