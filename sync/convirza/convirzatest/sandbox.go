@@ -74,6 +74,9 @@ type Options struct {
 	ExpireAfter int
 	// Shapes picks the response shapes.
 	Shapes Shapes
+	// Dialect picks the reading of each undocumented or contradicted point
+	// (page cap, role spellings, expires_in, List Groups).
+	Dialect Dialect
 	// Seed seeds the fault randomness (FailRate, AmbiguousRate).
 	Seed int64
 	// CallLogLimit caps the call log (the oldest calls are dropped): 0 means
