@@ -96,6 +96,9 @@ type Options struct {
 	// Logger receives debug lines per request and warnings on retries; nil
 	// is silent. No secret is ever logged.
 	Logger *zerolog.Logger
+	// Trace, when set, records every request and response, redacted by the
+	// same redactor as the logs (see Trace).
+	Trace *Trace
 }
 
 // Client talks to one Convirza account. It is safe for concurrent use.
@@ -209,6 +212,7 @@ func NewClient(opts Options) (*Client, error) {
 		maxRLWait:  opts.MaxRateLimitWait,
 		secrets:    &redactor{},
 	}
+	c.hc = opts.Trace.wrap(c.hc, c.secrets)
 	c.auth = newAuth(c, opts.Token, opts.Email, opts.Password)
 	c.Groups = &GroupsService{client: c}
 	c.Users = &UsersService{client: c}
