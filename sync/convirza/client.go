@@ -116,6 +116,10 @@ type Client struct {
 	auth       *auth
 	secrets    *redactor
 	stats      counters
+	// pace and listGroups are what FetchState learned of the server (see
+	// fetch_adapt.go).
+	pace       pageSize
+	listGroups atomic.Int32
 
 	// The services.
 	Groups     *GroupsService
