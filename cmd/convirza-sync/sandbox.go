@@ -23,6 +23,9 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 		return usagef("--rate-limit and --latency cannot be negative")
 	}
 	opts := convirzatest.Options{Latency: c.latency, RateLimit: c.rateLimit, FailRate: c.failRate}
+	if err := sandboxDialect(c, &opts); err != nil {
+		return err
+	}
 	sb := convirzatest.New(opts)
 	if c.stateFile != "" {
 		f, err := os.Open(c.stateFile)

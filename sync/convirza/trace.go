@@ -382,4 +382,3 @@ func (t *Trace) WriteHARFile(path, creator string) error {
 	}
 	return werr
 }
-
