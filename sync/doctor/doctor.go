@@ -187,7 +187,7 @@ func (d *run) checks(ctx context.Context) {
 		d.set(CheckRoot, Differs, "reading the state under the root failed: %v", err)
 		return
 	}
-	d.root(cs, fs)
+	d.root(ctx, cs, fs)
 	d.tree(cs)
 	d.pageSize(ctx, cs, fs)
 	d.listGroups(ctx, fs)
@@ -272,14 +272,30 @@ func (d *run) expiryFormat() string {
 	return ""
 }
 
-func (d *run) root(cs *state.CurrentState, fs convirza.FetchStats) {
+// root: the root, the caller's scope under it, and how GET /groups/{id}
+// answers (bare or wrapped).
+func (d *run) root(ctx context.Context, cs *state.CurrentState, fs convirza.FetchStats) {
 	r := cs.Groups[0]
 	scope := "the caller's group"
 	if d.opts.Root != "" {
 		scope = "--root " + d.opts.Root
 	}
-	d.set(CheckRoot, OK, "%s: group %d %q (ext id %q); %d groups and %d users under it, read in %d calls",
-		scope, r.ID, r.Name, r.ExtID, fs.Groups, fs.Users, fs.Calls)
+	st, detail := OK, "GET /groups/{id} bare"
+	path := fmt.Sprintf("/groups/%d", r.ID)
+	if _, _, err := d.c.Groups.Get(ctx, r.ID); err != nil {
+		st, detail = Unknown, "GET /groups/{id} failed: "+err.Error()
+	} else {
+		for _, x := range slices.Backward(d.tr.Exchanges()) {
+			if strings.HasSuffix(x.Path, path) && x.Method == http.MethodGet && x.Status == http.StatusOK {
+				if _, wrapped := dataOf(x.ResponseBody, "group"); wrapped {
+					st, detail = Adapted, "GET /groups/{id} wrapped in data.group (read as such)"
+				}
+				break
+			}
+		}
+	}
+	d.set(CheckRoot, st, "%s: group %d %q (ext id %q); %d groups and %d users under it, read in %d calls; %s",
+		scope, r.ID, r.Name, r.ExtID, fs.Groups, fs.Users, fs.Calls, detail)
 }
 
 func (d *run) tree(cs *state.CurrentState) {
