@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
@@ -78,4 +79,36 @@ func TestDialectMatrix(t *testing.T) {
 			checkNoDuplicates(t, w.srv.Snapshot())
 		})
 	}
+}
+
+// TestDoctorText: against the plain sandbox, doctor's table names every
+// check, exits 0 and makes no write (the sandbox's call log has GETs and
+// auth calls only).
+func TestDoctorText(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	w := newWorld(t, exampleState(t))
+	m := w.mark()
+	r := w.run("doctor")
+	if r.code != 0 {
+		t.Fatalf("doctor:\n%s", r)
+	}
+	calls := w.callsSince(m)
+	for _, c := range calls {
+		if c.Method != "GET" && !strings.HasPrefix(c.Path, "/oauth/") {
+			t.Errorf("doctor sent %s %s", c.Method, c.Path)
+		}
+	}
+	for _, name := range []string{doctor.CheckAuth, doctor.CheckRoot, doctor.CheckTree, doctor.CheckPageSize,
+		doctor.CheckListGroups, doctor.CheckIndustries, doctor.CheckSpellings, doctor.CheckExtIDs, doctor.CheckSiblings,
+		doctor.CheckAdoption, doctor.CheckRateLimit, doctor.CheckLatency, doctor.CheckClock} {
+		if !strings.Contains(r.stdout, name+"  ") {
+			t.Errorf("the table lacks the %s check", name)
+		}
+	}
+	if !strings.Contains(r.stdout, "0 differs: the job can run against this account.") {
+		t.Errorf("no verdict line:\n%s", r.stdout)
+	}
+	t.Logf("doctor against the plain sandbox: exit %d, %d calls, %d writes:\n%s", r.code, len(calls), len(w.writesSince(m)), r.stdout)
 }

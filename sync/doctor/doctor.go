@@ -542,7 +542,7 @@ func (d *run) adoption(cs *state.CurrentState) {
 		d.set(CheckAdoption, OK, "every group under the root has an ext id")
 		return
 	}
-	d.set(CheckAdoption, OK, "%d groups have no ext id (adoption candidates: matched by name under their parent), e.g. %s", len(ids), joinIDs(ids[:min(5, len(ids))]))
+	d.set(CheckAdoption, OK, "%d group(s) without an ext id (adoption candidates: matched by name under their parent), e.g. %s", len(ids), joinIDs(ids[:min(5, len(ids))]))
 }
 
 // network: rate-limit headers, latency and clock skew, from every call made.
