@@ -50,6 +50,11 @@ type config struct {
 	detailedExitcode, dryRun           bool
 	metricsFile, pushgateway           string
 	output, logFormat, logLevel        string
+	// traceHTTP is --trace-http; traceAlways and traceBody (not flags) let
+	// a command trace without a file (doctor) and size the bodies kept.
+	traceHTTP   string
+	traceAlways bool
+	traceBody   int
 	// wrote records which outputs the run has written, so that a run that
 	// fails still writes the ones asked for (saying why).
 	wrote struct{ report, results bool }
@@ -59,6 +64,10 @@ type config struct {
 	rateLimit       float64
 	failRate        float64
 	deleteCascade   bool
+	// sandbox dialect (see convirzatest.Dialect)
+	treeForm, roles, groupDetail, expiresIn string
+	maxPageSize                             int
+	listGroups                              bool
 
 	// fromEnv maps a flag's name to the variable that set it, for flags
 	// not given on the command line.
@@ -96,6 +105,7 @@ func apiFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.root, "root", "", "the root group: an ext id or id:N (default: the caller's group)")
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write run metrics in the Prometheus text format")
 	fs.StringVar(&c.pushgateway, "pushgateway", "", "push run metrics to this Prometheus Pushgateway URL")
+	fs.StringVar(&c.traceHTTP, "trace-http", "", "write every request and response as a HAR 1.2 file for support (secrets redacted, mode 0600)")
 }
 
 func writeFlags(fs *flag.FlagSet, c *config) {
@@ -126,6 +136,7 @@ func sandboxFlags(fs *flag.FlagSet, c *config) {
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "requests per second before answering 429 (0: off)")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "share of requests answered with a 5xx, from 0 to 1")
 	fs.BoolVar(&c.deleteCascade, "delete-cascade", false, "a group delete also deletes its child groups and their users, as an older backend did")
+	dialectFlags(fs, c)
 }
 
 // command is one subcommand of the CLI.
@@ -173,6 +184,7 @@ func commands() []*command {
 				fs.StringVar(&c.report, "report", "", "also write the plan report: .txt, .md, .json or .csv")
 				fs.StringVar(&c.results, "results", "", "write the per-change outcome CSV")
 			}}, run: runDemo},
+		doctorCommand(),
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 }

@@ -30,6 +30,10 @@ type session struct {
 	// credVars names the variables the credentials came from, for the
 	// message when Convirza refuses them.
 	credVars string
+	// trace records every call when --trace-http FILE (traceFile) asks, or
+	// when the command needs it (doctor).
+	trace     *convirza.Trace
+	traceFile string
 }
 
 // connect builds the client from the flags and the environment's
@@ -43,15 +47,20 @@ func connect(e *env, c *config) (*session, error) {
 		e.log.Warn().Msg(w)
 	}
 	log := e.log
+	var trace *convirza.Trace
+	if c.traceHTTP != "" || c.traceAlways {
+		trace = convirza.NewTrace(c.traceBody)
+	}
 	cl, err := convirza.NewClient(convirza.Options{
 		APIURL: c.apiURL, AuthURL: c.authURL,
 		Token: creds.token, Email: creds.email, Password: creds.password,
-		Rate: c.rate, Burst: c.burst, Logger: &log,
+		Rate: c.rate, Burst: c.burst, Logger: &log, Trace: trace,
 	})
 	if err != nil {
 		return nil, withCode(exitFailed, err)
 	}
-	return &session{client: cl, apiURL: strings.TrimRight(c.apiURL, "/"), credVars: creds.vars()}, nil
+	return &session{client: cl, apiURL: strings.TrimRight(c.apiURL, "/"), credVars: creds.vars(),
+		trace: trace, traceFile: c.traceHTTP}, nil
 }
 
 // readError wraps an error of reading Convirza's state; when Convirza
@@ -73,6 +82,13 @@ func (s *session) close(ctx context.Context, log zerolog.Logger) {
 	defer cancel()
 	if err := s.client.Close(cctx); err != nil {
 		log.Warn().Err(err).Msg("could not revoke the session's tokens")
+	}
+	if s.traceFile != "" {
+		if err := s.trace.WriteHARFile(s.traceFile, versionString()); err != nil {
+			log.Warn().Err(err).Msg("could not write the HTTP trace")
+		} else {
+			log.Info().Str("file", s.traceFile).Int("calls", len(s.trace.Exchanges())).Msg("HTTP trace written (HAR 1.2, secrets redacted)")
+		}
 	}
 }
 

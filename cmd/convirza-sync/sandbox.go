@@ -26,6 +26,9 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 	if c.deleteCascade {
 		opts.DeleteSemantics = convirzatest.DeleteCascade
 	}
+	if err := sandboxDialect(c, &opts); err != nil {
+		return err
+	}
 	sb := convirzatest.New(opts)
 	if c.stateFile != "" {
 		f, err := os.Open(c.stateFile)

@@ -185,6 +185,7 @@ func (a *auth) login(ctx context.Context) error {
 type tokenResponse struct {
 	AccessToken      string          `json:"access_token"`
 	RefreshToken     string          `json:"refresh_token"`
+	FrontendToken    string          `json:"frontend_token"`
 	ExpiresIn        json.RawMessage `json:"expires_in"`
 	RefreshExpiresIn json.RawMessage `json:"refresh_expires_in"`
 	User             *struct {
@@ -279,7 +280,7 @@ func (a *auth) install(method, path string, status int, b []byte, hdr http.Heade
 		return malformed("no access_token", nil)
 	}
 	now := time.Now()
-	a.c.secrets.add(tr.AccessToken, tr.RefreshToken)
+	a.c.secrets.add(tr.AccessToken, tr.RefreshToken, tr.FrontendToken)
 	a.mu.Lock()
 	a.access = tr.AccessToken
 	a.refresh = tr.RefreshToken

@@ -125,6 +125,9 @@ type Options struct {
 	// Logger receives debug lines per request and warnings on retries; nil
 	// is silent. No secret is ever logged.
 	Logger *zerolog.Logger
+	// Trace, when set, records every request and response, redacted by the
+	// same redactor as the logs (see Trace).
+	Trace *Trace
 }
 
 // Client talks to one Convirza account. It is safe for concurrent use.
@@ -146,6 +149,10 @@ type Client struct {
 	stats      counters
 	// sleep waits between attempts; tests replace it to see the waits.
 	sleep func(context.Context, time.Duration) error
+	// pace and listGroups are what FetchState learned of the server (see
+	// fetch_adapt.go).
+	pace       pageSize
+	listGroups atomic.Int32
 
 	// The services.
 	Groups     *GroupsService
@@ -258,6 +265,7 @@ func NewClient(opts Options) (*Client, error) {
 		secrets:    &redactor{},
 		sleep:      sleep,
 	}
+	c.hc = opts.Trace.wrap(c.hc, c.secrets)
 	c.auth = newAuth(c, opts.Token, opts.Email, opts.Password)
 	c.Groups = &GroupsService{client: c}
 	c.Users = &UsersService{client: c}

@@ -947,8 +947,10 @@ func TestFetchStateShortPages(t *testing.T) {
 		t.Errorf("users %+v", cs.Users)
 	}
 	// Pages of 100 where 200 were asked: the walk fetches the gap (offset
-	// 100) after the planned pages (0 and 200).
-	want := FetchStats{Calls: 6, Formula: 5, TreeCalls: 1, GroupListCalls: 4, UserListCalls: 1, ParentsWithChildren: 2, Groups: 253, Users: 2}
+	// 100) after the planned pages (0 and 200), and the formula counts with
+	// the page size learned (100). List Groups is absent here: one probe.
+	want := FetchStats{Calls: 7, Formula: 6, TreeCalls: 1, GroupListCalls: 4, UserListCalls: 1, ListGroupsCalls: 1, ProbeCalls: 1,
+		Route: RouteTree, PageSize: 100, ParentsWithChildren: 2, Groups: 253, Users: 2}
 	fs.Duration = 0
 	if diff := cmp.Diff(want, fs); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
@@ -961,5 +963,32 @@ func TestFetchStateListingChanges(t *testing.T) {
 	_, _, err := c.FetchState(context.Background(), FetchOptions{})
 	if err == nil || !strings.Contains(err.Error(), "list child groups of 2: the listing changed while it was read") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestFetchStateListGroupsUnproven: a List Groups that answers, but not as
+// the listing of the whole hierarchy (its total is not the tree's count),
+// is not used: the fetch falls back to the child lists without an error, and
+// the client does not ask it again.
+func TestFetchStateListGroupsUnproven(t *testing.T) {
+	c, mux, _ := setup(t)
+	fetchMux(t, mux, 200, false)
+	var asked atomic.Int64
+	mux.HandleFunc("/v3/groups", func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		reply(w, 200, `{"groups":[{"org_unit_id":2,"org_unit_name":"Two","org_unit_parent_id":1},
+			{"org_unit_id":3,"org_unit_name":"Three","org_unit_parent_id":1}],"total":2}`)
+	})
+	for run := range 2 {
+		cs, fs, err := c.FetchState(context.Background(), FetchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs.Groups) != 253 || fs.Route != RouteTree || fs.Calls != fs.Formula+fs.ProbeCalls {
+			t.Errorf("run %d: %d groups, %+v", run, len(cs.Groups), fs)
+		}
+	}
+	if asked.Load() != 1 {
+		t.Errorf("List Groups asked %d times, want once", asked.Load())
 	}
 }

@@ -44,14 +44,27 @@ type FetchStats struct {
 	// Calls counts every /v3 request FetchState sent, retries included (auth
 	// calls aside).
 	Calls int
-	// Formula is the minimum of the issue: 1 tree + Σ⌈children/200⌉ over the
-	// parents that have children + ⌈users/200⌉. Calls exceeds it by
-	// RootCalls, IndustryCalls and retries, by one when there are no users
+	// Formula is the minimum: 1 tree + Σ⌈children/200⌉ over the parents
+	// that have children + ⌈users/200⌉; by List Groups, 1 tree +
+	// ⌈groups/200⌉ + ⌈users/200⌉ (200, or the page size the server serves).
+	// Calls exceeds it by RootCalls, IndustryCalls, ProbeCalls and retries,
+	// by one when there are no users
 	// (one page says so), and, for an ext-id root, by the listings above the
 	// root that finding it took.
 	Formula int
-	// The calls by kind.
-	TreeCalls, GroupListCalls, UserListCalls, RootCalls, IndustryCalls int
+	// The calls by kind. ListGroupsCalls are the pages of "List Groups"
+	// (Route "list-groups"), and the probe that found it absent or unproven.
+	TreeCalls, GroupListCalls, UserListCalls, RootCalls, IndustryCalls, ListGroupsCalls int
+	// ProbeCalls is the one call (at most, per client) that asked List
+	// Groups and found it absent or unproven: Calls exceeds Formula by it.
+	ProbeCalls int
+	// Route is how the groups were read: RouteTree (the tree, then List
+	// Child Groups of each parent) or RouteListGroups.
+	Route string
+	// PageSize is the page size the listings advanced by: PageSize, or less
+	// when the server was seen to cap its pages (then Formula counts with
+	// it).
+	PageSize int
 	// ParentsWithChildren counts the groups whose children were listed.
 	ParentsWithChildren int
 	// Groups (the root included) and Users read.
@@ -79,7 +92,7 @@ func parseRoot(s string) (rootSpec, error) {
 
 // fetchCounters count FetchState's calls by kind.
 type fetchCounters struct {
-	tree, groups, users, root, industries atomic.Int64
+	tree, groups, users, root, industries, all atomic.Int64
 }
 
 // FetchState reads the current state under the root: every group of any
@@ -113,7 +126,8 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 		st.UserListCalls = int(cnt.users.Load())
 		st.RootCalls = int(cnt.root.Load())
 		st.IndustryCalls = int(cnt.industries.Load())
-		st.Calls = st.TreeCalls + st.GroupListCalls + st.UserListCalls + st.RootCalls + st.IndustryCalls
+		st.ListGroupsCalls = int(cnt.all.Load())
+		st.Calls = st.TreeCalls + st.GroupListCalls + st.UserListCalls + st.RootCalls + st.IndustryCalls + st.ListGroupsCalls
 		st.Duration = time.Since(start)
 		return st
 	}
@@ -208,8 +222,19 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 		return nil, finish(), fmt.Errorf("fetch state: %w", usersErr)
 	}
 
-	// Phase 2: every page of children under the root, and the users.
+	// Phase 1b: "List Groups", when it is proven and takes fewer calls.
 	parents := t.parentsUnder(rootID)
+	st.Route = RouteTree
+	if all, err := f.listAllRoute(ctx, t, rootID, parents, listed); err != nil {
+		return nil, finish(), fmt.Errorf("fetch state: %w", err)
+	} else if all != nil {
+		st.Route = RouteListGroups
+		if rootGroup == nil {
+			rootGroup = all
+		}
+	}
+
+	// Phase 2: every page of children under the root, and the users.
 	if users == nil {
 		users = f.userListing(rootID)
 	}
@@ -222,7 +247,7 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 			}
 			pr := f.childListing(p)
 			childReads[p] = pr
-			for off := 0; off < t.childCount(p); off += PageSize {
+			for off := 0; off < t.childCount(p); off += f.step() {
 				r.run(func(ctx context.Context) error { return pr.page(withCallCounter(ctx, &cnt.groups), off) })
 			}
 		}
@@ -303,13 +328,23 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 	}
 	slices.SortFunc(cs.Users, func(a, b state.User) int { return cmp.Compare(a.ID, b.ID) })
 
-	// The formula: 1 tree + Σ⌈children/200⌉ + ⌈users/200⌉.
-	st.Formula = 1 + ceilDiv(len(cs.Users), PageSize)
+	// The formula: 1 tree + Σ⌈children/200⌉ + ⌈users/200⌉, or, by List
+	// Groups, 1 tree + ⌈groups of the tree/200⌉ + ⌈users/200⌉ (with the page
+	// size the server was seen to serve).
+	st.PageSize = f.step()
+	st.Formula = 1 + ceilDiv(len(cs.Users), st.PageSize)
 	for _, p := range parents {
 		if n := len(listed[p]); n > 0 {
-			st.Formula += ceilDiv(n, PageSize)
+			if st.Route == RouteTree {
+				st.Formula += ceilDiv(n, st.PageSize)
+			}
 			st.ParentsWithChildren++
 		}
+	}
+	if st.Route == RouteListGroups {
+		st.Formula += ceilDiv(len(t.nodes), st.PageSize)
+	} else {
+		st.ProbeCalls = int(cnt.all.Load())
 	}
 	st.Groups, st.Users = len(cs.Groups), len(cs.Users)
 	return cs, finish(), nil
@@ -401,6 +436,9 @@ type pagedRead[T any] struct {
 	// its pages and the others' together.
 	maxRows int
 	bytes   *byteBudget
+	// pace, when set, is the page size the server serves (see paced); nil
+	// means PageSize.
+	pace *pageSize
 
 	mu     sync.Mutex
 	pages  map[int][]T
@@ -412,21 +450,21 @@ func newPagedRead[T any](what string, fetch func(context.Context, int) ([]T, *Re
 }
 
 func (f *fetcher) childListing(parent int64) *pagedRead[state.Group] {
-	return f.bounded(newPagedRead(fmt.Sprintf("child groups of %d", parent),
+	return paced(f, bounded(f, newPagedRead(fmt.Sprintf("child groups of %d", parent),
 		func(ctx context.Context, off int) ([]state.Group, *Response, error) {
 			return f.c.Groups.ListChildren(ctx, parent, &GroupListOptions{ListOptions: ListOptions{Limit: PageSize, Offset: off}})
 		},
-		func(g state.Group) int64 { return g.ID }))
+		func(g state.Group) int64 { return g.ID })))
 }
 
 // bounded sets p's limits from the client's.
-func (f *fetcher) bounded(p *pagedRead[state.Group]) *pagedRead[state.Group] {
+func bounded[T any](f *fetcher, p *pagedRead[T]) *pagedRead[T] {
 	p.maxRows, p.bytes = f.c.maxRows, f.bytes
 	return p
 }
 
 func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
-	p := newPagedRead(fmt.Sprintf("users of %d", root),
+	return paced(f, bounded(f, newPagedRead(fmt.Sprintf("users of %d", root),
 		func(ctx context.Context, off int) ([]userJSON, *Response, error) {
 			return f.c.Users.listPage(ctx, &UserListOptions{OrgUnitID: root, SortBy: "created_on", SortOrder: "asc",
 				ListOptions: ListOptions{Limit: PageSize, Offset: off}})
@@ -436,9 +474,7 @@ func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
 				return int64(u.ID)
 			}
 			return int64(u.AltID)
-		})
-	p.maxRows, p.bytes = f.c.maxRows, f.bytes
-	return p
+		})))
 }
 
 // callBudget bounds the pages that several listings may fetch together.
@@ -489,6 +525,7 @@ func (p *pagedRead[T]) page(ctx context.Context, offset int) error {
 	p.pages[offset] = items
 	p.totals[offset] = resp.Total
 	p.mu.Unlock()
+	p.pace.observe(offset, len(items), resp.Total)
 	return nil
 }
 
@@ -517,7 +554,7 @@ func (p *pagedRead[T]) pageLen(offset int) int {
 func (p *pagedRead[T]) readAhead(r *runner, ahead int, count func(context.Context) context.Context) {
 	var (
 		mu    sync.Mutex
-		next  = PageSize
+		next  = p.pace.get()
 		ended bool
 	)
 	var more func(n int)
@@ -526,7 +563,7 @@ func (p *pagedRead[T]) readAhead(r *runner, ahead int, count func(context.Contex
 			if err := p.page(count(ctx), off); err != nil {
 				return err
 			}
-			if p.pageLen(off) < PageSize {
+			if p.pageLen(off) < p.pace.get() {
 				mu.Lock()
 				ended = true
 				mu.Unlock()
@@ -542,14 +579,14 @@ func (p *pagedRead[T]) readAhead(r *runner, ahead int, count func(context.Contex
 		mu.Lock()
 		for ; n > 0 && !ended && next < p.total(); n-- {
 			offs = append(offs, next)
-			next += PageSize
+			next += p.pace.get()
 		}
 		mu.Unlock()
 		for _, off := range offs {
 			r.run(fetch(off))
 		}
 	}
-	if p.pageLen(0) < PageSize {
+	if p.pageLen(0) < p.pace.get() {
 		return
 	}
 	more(max(ahead, 1))
@@ -614,7 +651,7 @@ func (p *pagedRead[T]) fillGaps(ctx context.Context) error {
 			return nil
 		case t >= 0 && next >= t:
 			return nil
-		case t < 0 && len(items) < PageSize:
+		case t < 0 && len(items) < p.pace.get():
 			return nil
 		}
 		off = next
@@ -770,7 +807,7 @@ func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, liste
 			pr := f.childListing(p)
 			pr.budget = budget
 			reads[p] = pr
-			for off := 0; off < t.childCount(p); off += PageSize {
+			for off := 0; off < t.childCount(p); off += f.step() {
 				r.run(func(ctx context.Context) error { return pr.page(withCallCounter(ctx, &f.cnt.groups), off) })
 			}
 		}

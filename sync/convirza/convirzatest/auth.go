@@ -16,8 +16,8 @@ type tokenData struct {
 	AccessToken      string    `json:"access_token"`
 	RefreshToken     string    `json:"refresh_token"`
 	TokenType        string    `json:"token_type"`
-	ExpiresIn        string    `json:"expires_in"`
-	RefreshExpiresIn string    `json:"refresh_expires_in"`
+	ExpiresIn        any       `json:"expires_in"`         // an ISO-8601 time, or seconds (Dialect.ExpiresInSeconds)
+	RefreshExpiresIn any       `json:"refresh_expires_in"` // the same
 	FrontendToken    string    `json:"frontend_token"`
 	User             tokenUser `json:"user"`
 }
@@ -72,6 +72,7 @@ func (s *Sandbox) login(r *http.Request, body []byte) *reply {
 	if *password != Password || !validEmail(strings.TrimSpace(*email)) {
 		return errReply(errf(http.StatusUnauthorized, "unauthorized: invalid email or password"))
 	}
+	dl := s.dialect()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess := session{userID: s.adminUserID, email: strings.TrimSpace(*email), orgUnitID: s.top}
@@ -80,19 +81,23 @@ func (s *Sandbox) login(r *http.Request, body []byte) *reply {
 			sess = session{userID: u.ID, email: u.Email, orgUnitID: u.GroupID}
 		}
 	}
-	return ok(s.tokenDataLocked(sess, now))
+	return ok(s.tokenDataLocked(sess, now, dl))
 }
 
 // tokenDataLocked issues a token pair for sess. The caller holds s.mu.
-func (s *Sandbox) tokenDataLocked(sess session, now time.Time) tokenData {
+func (s *Sandbox) tokenDataLocked(sess session, now time.Time, dl Dialect) tokenData {
 	access, refresh, aExp, rExp := s.issueLocked(sess, now)
 	role := 1
 	if u := s.users[sess.userID]; u != nil {
 		role = u.Role.ID()
 	}
+	var exp, rexp any = formatTime(aExp), formatTime(rExp)
+	if dl.ExpiresInSeconds {
+		exp, rexp = int64(aExp.Sub(now).Seconds()), int64(rExp.Sub(now).Seconds())
+	}
 	return tokenData{
 		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
-		ExpiresIn: formatTime(aExp), RefreshExpiresIn: formatTime(rExp),
+		ExpiresIn: exp, RefreshExpiresIn: rexp,
 		FrontendToken: "ft_" + randomHex(16),
 		User:          tokenUser{UserID: sess.userID, Email: sess.email, RoleID: role, OrgUnitID: sess.orgUnitID},
 	}
@@ -148,6 +153,7 @@ func (s *Sandbox) refreshTokens(_ *http.Request, body []byte) *reply {
 		return errReply(fieldErr(http.StatusBadRequest, "refresh_token", "refresh_token is required"))
 	}
 	now := time.Now()
+	dl := s.dialect()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, found := s.refresh[*rt]
@@ -157,7 +163,7 @@ func (s *Sandbox) refreshTokens(_ *http.Request, body []byte) *reply {
 	}
 	delete(s.refresh, *rt)
 	delete(s.access, old.access)
-	return ok(s.tokenDataLocked(old.sess, now))
+	return ok(s.tokenDataLocked(old.sess, now, dl))
 }
 
 // revoke is POST /oauth/revoke-token {"token", "token_type"}. It succeeds

@@ -32,6 +32,8 @@
 //	GET  /v3/users/list        every user of the subtree; name, email, role_id, user_status, sort_by, sort_order
 //	GET|PATCH|DELETE /v3/users/{id}, POST /v3/users
 //	GET  /v3/industry
+//	GET  /v3/auth/profile      the authenticated user: user_id, email, role (as Dialect.Roles spells it), role_id, org_unit_id
+//	GET  /v3/groups            "List Groups", only with Dialect.ListGroups: every group of the hierarchy, paged
 //
 // Listings sort groups by id and users by the asked key with ties broken by
 // ct_user_id (in the same direction). Empty optional fields are JSON null.

@@ -135,6 +135,7 @@ func (s *Sandbox) listGroupsLocked(c *caller, q url.Values) *reply {
 	if err != nil {
 		return errReply(err)
 	}
+	limit = c.dialect.pageCap(limit)
 	status, err := statusFilter(q, "status")
 	if err != nil {
 		return errReply(err)

@@ -259,9 +259,10 @@ func (s *Sandbox) serveAPI(r *http.Request, p string, body []byte) *reply {
 	expireAfter := s.opts.ExpireAfter
 	s.cfgMu.Unlock()
 	sh := s.shapes()
+	dl := s.dialect()
 
 	s.mu.Lock()
-	rep := s.routeLocked(r, p, body, expireAfter, sh, now)
+	rep := s.routeLocked(r, p, body, expireAfter, sh, dl, now)
 	s.mu.Unlock()
 
 	if drop {
@@ -283,7 +284,7 @@ func (s *Sandbox) serveAPI(r *http.Request, p string, body []byte) *reply {
 }
 
 // routeLocked authenticates and routes a /v3 call. The caller holds s.mu.
-func (s *Sandbox) routeLocked(r *http.Request, p string, body []byte, expireAfter int, sh Shapes, now time.Time) *reply {
+func (s *Sandbox) routeLocked(r *http.Request, p string, body []byte, expireAfter int, sh Shapes, dl Dialect, now time.Time) *reply {
 	tok, hasBearer := bearer(r)
 	if !hasBearer {
 		return errReply(errf(http.StatusUnauthorized, "unauthorized: missing bearer token"))
@@ -295,7 +296,10 @@ func (s *Sandbox) routeLocked(r *http.Request, p string, body []byte, expireAfte
 	case authExpired:
 		return errReply(errf(http.StatusUnauthorized, "unauthorized: access token expired"))
 	}
-	c := &caller{sess: sess, shapes: sh, now: now}
+	c := &caller{sess: sess, shapes: sh, dialect: dl, now: now}
+	if rep, handled := s.routeDialectLocked(c, r, p); handled {
+		return rep
+	}
 	q := r.URL.Query()
 	parts := strings.Split(strings.TrimPrefix(p, "/v3/"), "/")
 	m := r.Method
@@ -372,9 +376,10 @@ func (s *Sandbox) routeLocked(r *http.Request, p string, body []byte, expireAfte
 
 // caller is the authenticated side of one call.
 type caller struct {
-	sess   *session
-	shapes Shapes
-	now    time.Time
+	sess    *session
+	shapes  Shapes
+	dialect Dialect
+	now     time.Time
 }
 
 func (c *caller) scope() int64 { return c.sess.orgUnitID }

@@ -106,6 +106,9 @@ type Options struct {
 	// DeleteSemantics picks what a group delete does to what the group
 	// holds: refuse ("" or DeleteRefuse) or cascade (DeleteCascade).
 	DeleteSemantics DeleteSemantics
+	// Dialect picks the reading of each undocumented or contradicted point
+	// (page cap, role spellings, expires_in, List Groups).
+	Dialect Dialect
 	// Seed seeds the fault randomness (FailRate, AmbiguousRate).
 	Seed int64
 	// CallLogLimit caps the call log (the oldest calls are dropped): 0 means

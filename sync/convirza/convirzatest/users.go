@@ -32,7 +32,7 @@ type wireUser struct {
 	ParentGroup           *string `json:"parent_group"`
 	ParentGroupOrgUnitID  *int64  `json:"parent_group_org_unit_id"`
 	ParentGroupExternalID *string `json:"parent_group_external_id"`
-	Role                  string  `json:"role"`
+	Role                  any     `json:"role"`
 	AccessAudio           string  `json:"access_audio"`
 	AssignScorecard       bool    `json:"assign_scorecard"`
 	Timezone              *string `json:"timezone"`
@@ -53,11 +53,11 @@ func RoleDisplayName(r state.Role) string {
 	return string(r)
 }
 
-func (s *Sandbox) wireUserLocked(u *User) wireUser {
+func (s *Sandbox) wireUserLocked(u *User, dl Dialect) wireUser {
 	w := wireUser{
 		ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, ExtID: nullStr(u.ExtID),
 		Status: string(u.Status), AgentRingTo: nullStr(u.AgentRingTo), AgentID: nullStr(u.AgentCode),
-		GroupOrgUnitID: u.GroupID, Role: RoleDisplayName(u.Role), AccessAudio: "No",
+		GroupOrgUnitID: u.GroupID, Role: dl.spell(u.Role), AccessAudio: "No",
 		AssignScorecard: u.ScoreCall, Timezone: nullStr(u.Timezone), Created: formatTime(u.Created),
 	}
 	if u.AccessAudio {
@@ -91,6 +91,7 @@ func (s *Sandbox) listUsersLocked(c *caller, q url.Values) *reply {
 	if err != nil {
 		return errReply(err)
 	}
+	limit = c.dialect.pageCap(limit)
 	status, err := statusFilter(q, "user_status")
 	if err != nil {
 		return errReply(err)
@@ -127,7 +128,7 @@ func (s *Sandbox) listUsersLocked(c *caller, q url.Values) *reply {
 	ids := s.userQueryLocked(key)
 	out := make([]wireUser, 0, min(limit, len(ids)))
 	for _, id := range page(ids, limit, offset) {
-		out = append(out, s.wireUserLocked(s.users[id]))
+		out = append(out, s.wireUserLocked(s.users[id], c.dialect))
 	}
 	return ok(map[string]any{"users": out, "total": len(ids)})
 }
@@ -209,7 +210,7 @@ func (s *Sandbox) getUserLocked(c *caller, id int64) *reply {
 	if err != nil {
 		return errReply(err)
 	}
-	w := s.wireUserLocked(u)
+	w := s.wireUserLocked(u, c.dialect)
 	if c.shapes.WrappedUserDetail {
 		return ok(map[string]any{"user": w})
 	}
