@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // LoadOptions says what to load.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // groupSet collects the group rows of an export, valid or not, until the

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/plan"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // ReasonNoUndoDelete is the reason an undo plan gives for each delete that

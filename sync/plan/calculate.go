@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // Calculate plans the changes that make current match desired under

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // The comparisons of DESIGN.md ("Comparisons"). Each one first checks plain

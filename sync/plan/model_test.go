@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // model is an in-memory Convirza that applies a plan's changes one at a

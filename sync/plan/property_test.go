@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 	"github.com/google/go-cmp/cmp"
 )
 
