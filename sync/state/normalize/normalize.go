@@ -55,20 +55,6 @@ func isTidy(s string) bool {
 	return true
 }
 
-// IsUS reports whether a row's country (as exported; "" counts as US) is
-// the United States.
-func IsUS(country string) bool {
-	switch country {
-	case "", "US", "USA", "United States", "United States of America":
-		return true
-	}
-	switch strings.ToUpper(strings.Join(strings.FieldsFunc(country, func(r rune) bool { return r == '.' || r == ' ' }), "")) {
-	case "", "US", "USA", "UNITEDSTATES", "UNITEDSTATESOFAMERICA":
-		return true
-	}
-	return false
-}
-
 // State returns the USPS code of a US state, district or territory given
 // by code, full name or AP-style abbreviation, in any case and with or
 // without dots ("massachusetts", "Mass.", "D.C." -> "MA", "MA", "DC").
