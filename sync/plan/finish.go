@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // finish assembles the Plan: numbering, invalid rows, counts, gates, tree.
@@ -25,6 +26,7 @@ func (p *planner) finish() *Plan {
 		Policy:       p.policy,
 		UsersManaged: p.d.UsersManaged,
 		Forced:       p.opts.Force,
+		PhoneRegion:  p.region,
 		Changes:      p.changes,
 		Unchanged:    p.unchanged,
 	}
@@ -305,7 +307,7 @@ func (p *planner) tree() []Node {
 		slices.SortFunc(ks, func(a, b int32) int {
 			ra, rb := p.ref(a), p.ref(b)
 			return cmp.Or(
-				strings.Compare(nameKey(ra.Name), nameKey(rb.Name)),
+				strings.Compare(normalize.Key(ra.Name), normalize.Key(rb.Name)),
 				strings.Compare(ra.Name, rb.Name),
 				strings.Compare(ra.ExtID, rb.ExtID),
 				cmp.Compare(ra.ID, rb.ID),

@@ -541,7 +541,7 @@ func reached(m *model, sc scenario, p *Plan) string {
 		if g == nil {
 			return "no group " + d.ExtID
 		}
-		if !textEqual(g.Name, d.Name) {
+		if !sameValue(FieldName, g.Name, d.Name, "") {
 			return fmt.Sprintf("%s is named %q, not %q", d.ExtID, g.Name, d.Name)
 		}
 		wantParent := int64(1)

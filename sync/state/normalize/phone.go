@@ -214,14 +214,3 @@ func nanpValid(d *[10]byte) bool {
 	w.Or(bits << shift)
 	return valid
 }
-
-// PhoneEqual compares two numbers as E.164, falling back to text when one
-// does not parse.
-func PhoneEqual(a, b, region string) bool {
-	na, ea := Phone(a, region)
-	nb, eb := Phone(b, region)
-	if ea != nil || eb != nil {
-		return Text(a) == Text(b)
-	}
-	return na == nb
-}
