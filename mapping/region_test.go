@@ -92,3 +92,38 @@ func TestPhoneRegionMessages(t *testing.T) {
 		t.Errorf("groups = %+v; want D alone, with +442079460958", ds.Groups)
 	}
 }
+
+// TestOfflineFindings: what validate can know without Convirza, it finds:
+// names wanted twice under one parent (at any level, ignoring case and
+// spacing), and every row that depends on an invalid row, down the tree and
+// into the users, each naming the row it depends on.
+func TestOfflineFindings(t *testing.T) {
+	dir := t.TempDir()
+	g := writeFile(t, dir, "groups.csv", "org_unit_ext_id,org_unit_name,parent_ext_id,phone_number\n"+
+		"A,Alpha,,not a phone\n"+ // 2: invalid
+		"B,Beta,A,\n"+ // 3: below A
+		"C,Gamma,B,\n"+ // 4: below B
+		"D,Delta,,\n"+ // 5
+		"E,delta ,,\n"+ // 6: the same name as D under the root
+		"F,Kid,D,\n"+ // 7: below D, which is invalid now
+		"G,Solo,,\n") // 8: fine
+	u := writeFile(t, dir, "users.csv", usersHeader+
+		"c@example.com,,,,C,\n"+ // 2: in C
+		"g@example.com,,,,G,\n") // 3: fine
+	ds, err := Load(LoadOptions{GroupsPath: g, UsersPath: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProblems(t, ds, []want{
+		{2, "phone_number", "A", E, `bad phone number "not a phone"`},
+		{3, "parent_ext_id", "B", E, `parent row "A" (groups.csv:2) is invalid; this row depends on it`},
+		{4, "parent_ext_id", "C", E, `parent row "B" (groups.csv:3) is invalid; this row depends on it`},
+		{5, "org_unit_name", "D", E, `the name "Delta" under the root is also wanted on line 6`},
+		{6, "org_unit_name", "E", E, `the name "delta" under the root is also wanted on line 5`},
+		{7, "parent_ext_id", "F", E, `parent row "D" (groups.csv:5) is invalid; this row depends on it`},
+		{2, "group_ext_id", "c@example.com", E, `group row "C" (groups.csv:4) is invalid; this user depends on it`},
+	})
+	if len(ds.Groups) != 1 || ds.Groups[0].ExtID != "G" || len(ds.Users) != 1 || ds.Users[0].Email != "g@example.com" {
+		t.Errorf("valid: groups %v, users %v; want G and g@example.com", ds.Groups, ds.Users)
+	}
+}

@@ -137,8 +137,8 @@ func EmailEqual(a, b string) bool { return a == b || Key(a) == Key(b) }
 func EmailKey(s string) string { return Key(s) }
 
 // UserExtIDKey is the key a user is matched by when users match by
-// user_ext_id: the id trimmed; case matters.
-func UserExtIDKey(s string) string { return strings.TrimSpace(s) }
+// user_ext_id: an ext id's key (ExtIDKey), as for groups.
+func UserExtIDKey(s string) string { return ExtIDKey(s) }
 
 // ExtIDEqual compares group ext ids by ExtIDKey.
 func ExtIDEqual(a, b string) bool { return a == b || ExtIDKey(a) == ExtIDKey(b) }
