@@ -27,7 +27,7 @@ func sameValue(field, a, b, region string) bool {
 	case FieldUsername:
 		return normalize.EmailEqual(a, b)
 	case FieldUserExtID:
-		return normalize.UserExtIDKey(a) == normalize.UserExtIDKey(b)
+		return normalize.UserExtIDEqual(a, b)
 	case FieldRole:
 		return normalize.RoleEqual(a, b)
 	case FieldUserStatus:

@@ -140,6 +140,9 @@ func EmailKey(s string) string { return Key(s) }
 // user_ext_id: an ext id's key (ExtIDKey), as for groups.
 func UserExtIDKey(s string) string { return ExtIDKey(s) }
 
+// UserExtIDEqual compares user ext ids by UserExtIDKey.
+func UserExtIDEqual(a, b string) bool { return a == b || UserExtIDKey(a) == UserExtIDKey(b) }
+
 // ExtIDEqual compares group ext ids by ExtIDKey.
 func ExtIDEqual(a, b string) bool { return a == b || ExtIDKey(a) == ExtIDKey(b) }
 
