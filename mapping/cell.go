@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // Cell cleaning: the habits of real exports, handled the way their users

@@ -422,6 +422,9 @@ func (l *loader) noteColumns(k kind, file string, cols [maxFields]string) {
 	if l.g.parentNameCol == "" {
 		l.g.parentNameCol = cols[gParentName]
 	}
+	if l.g.nameCol == "" {
+		l.g.nameCol = cols[gName]
+	}
 }
 
 // reserve sizes the result for about n more rows, from the size of the

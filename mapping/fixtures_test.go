@@ -68,6 +68,7 @@ func TestSalesforceExport(t *testing.T) {
 		{6, "Email", "F104", E, "missing email"},
 		{7, "Role", "pat.quinn@acmehealth.example", E, `unknown role "superuser"`},
 		{8, "Account ID", "ria.bose@acmehealth.example", E, `group_ext_id "001Hs00000ReGzZIAV" names no group of the export`},
+		{9, "Account ID", "tom.hale@acmehealth.example", E, `group row "001Hs00000LoC02IAF" (accounts.csv:7) is invalid; this user depends on it`},
 		{6, "Billing Zip/Postal Code", "001Hs00000LoC01IAF", W, `ZIP "2116" padded to "02116"`},
 		{6, "Phone", "001Hs00000LoC01IAF", W, `extension "204" dropped`},
 		{18, "", "", W, "empty row skipped"},
@@ -118,7 +119,6 @@ func TestSalesforceExport(t *testing.T) {
 	}
 	wantU := []string{
 		"dana.whitfield@acmehealth.example admin 001Hs00000CoRp1IAF Dana",
-		"tom.hale@acmehealth.example readonly 001Hs00000LoC02IAF <nil>",
 		"zoe.kerr@acmehealth.example admin  Zoe",
 		"al.vance@acmehealth.example standard 001Hs00000CoRp1IAF Al",
 	}
@@ -128,7 +128,7 @@ func TestSalesforceExport(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"dental practice": "Healthcare"}, ds.IndustrySynonyms); diff != "" {
 		t.Error(diff)
 	}
-	if got := Problems(ds); got.InvalidRows != 19 || got.InvalidGroups != 13 || got.InvalidUsers != 6 || got.Warnings != 3 {
+	if got := Problems(ds); got.InvalidRows != 20 || got.InvalidGroups != 13 || got.InvalidUsers != 7 || got.Warnings != 3 {
 		t.Errorf("Problems = %+v", got)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // headerKey is how header cells (and JSON keys) are matched to the

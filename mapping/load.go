@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // LoadOptions says what to load.
@@ -82,7 +82,8 @@ type loader struct {
 	m         *Mapping
 	rootExtID string
 	rootKey   string
-	region    string
+	region    string            // the mapping's phone region, "US" when not given
+	countries map[string]string // country -> its phone region ("" unknown)
 	ds        *state.DesiredState
 	problems  []problem
 	files     map[string]int // file -> order, for sorting problems
@@ -101,10 +102,11 @@ func newLoader(m *Mapping, rootExtID string) *loader {
 	l := &loader{
 		m:         m,
 		rootExtID: strings.TrimSpace(rootExtID),
-		region:    m.PhoneRegion,
+		region:    normalize.Region(m.PhoneRegion),
 		files:     map[string]int{},
 		ds: &state.DesiredState{
 			UserMatch:        m.Users.Match,
+			PhoneRegion:      normalize.Region(m.PhoneRegion),
 			IndustrySynonyms: m.industrySynonyms(),
 		},
 	}
@@ -302,7 +304,8 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 
 	country, _ := c.get(gCountry)
 	country = normalize.Text(country)
-	us := normalize.IsUS(country)
+	region, known := l.rowRegion(country)
+	us := region == "US"
 
 	if v, ok := c.get(gAddress); ok {
 		g.Address = c.opt(gAddress, normalize.Text(v))
@@ -349,16 +352,18 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	}
 	if v, ok := c.get(gPhone); ok {
 		if v != "" {
-			region := l.region
-			if !us {
-				if r, known := normalize.CountryRegion(country); known {
-					region = r
-				}
-			}
 			e164, ext, err := normalize.PhoneWithExt(v, region)
+			if !known {
+				// A country this tool does not know: only a number with its
+				// country code can be read.
+				e164, ext, err = normalize.PhoneWithExt(v, "ZZ")
+			}
 			switch {
+			case err != nil && !known:
+				c.err(gPhone, "bad phone number %q: the country %q is not one this tool knows, so the number must start with its country code (+…)", v, country)
+				ok = false
 			case err != nil:
-				c.err(gPhone, "bad phone number %q", v)
+				c.err(gPhone, "bad phone number %q: not a valid number of region %s (%s)", v, region, l.regionWhy(country))
 				ok = false
 			case ext != "":
 				c.warn(gPhone, "extension %q dropped: Convirza keeps the number without it", ext)
@@ -386,6 +391,34 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 		g.Industry = l.slab.ptr(ind)
 	}
 	l.g.add(g, pname, c.bad)
+}
+
+// rowRegion is the phone region of a row of the given country (see
+// normalize.RowRegion), remembered: an export spells a few countries a
+// hundred thousand times.
+func (l *loader) rowRegion(country string) (string, bool) {
+	if country == "" {
+		return l.region, true
+	}
+	if r, ok := l.countries[country]; ok {
+		return r, r != ""
+	}
+	r, known := normalize.RowRegion(country, l.region)
+	if l.countries == nil {
+		l.countries = map[string]string{}
+	}
+	if len(l.countries) < 1024 {
+		l.countries[country] = r
+	}
+	return r, known
+}
+
+// regionWhy says where a row's phone region comes from, for messages.
+func (l *loader) regionWhy(country string) string {
+	if country != "" {
+		return fmt.Sprintf("the row's country %q", country)
+	}
+	return "the mapping's phone_region, US unless set"
 }
 
 // userRow converts and keeps one user row.

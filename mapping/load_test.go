@@ -135,8 +135,8 @@ func TestGroupRowProblems(t *testing.T) {
 				{3, "parent_ext_id", "A2", E, `parent cycle: "A2" -> "A1" -> "A3" -> "A2"`},
 				{4, "parent_ext_id", "A3", E, `parent cycle: "A3" -> "A2" -> "A1" -> "A3"`},
 				{5, "parent_ext_id", "A4", E, `parent cycle: "A4" -> "A4"`},
+				{6, "parent_ext_id", "A5", E, `parent row "A2" (export.csv:3) is invalid; this row depends on it`},
 			},
-			keys: []string{"A5"},
 		},
 		{
 			name: "bad phone",
@@ -231,11 +231,13 @@ func TestGroupRowProblems(t *testing.T) {
 			name: "parent_name matching no row, or more than one",
 			data: "org_unit_ext_id,org_unit_name,parent_name\nA1,Acme,\nA2,Clinic,Acme\nA3,Clinic,acme\nA4,Annex,Clinic\nA5,Lost,Nowhere\nA6,Self,Self\n",
 			want: []want{
+				{3, "org_unit_name", "A2", E, `the name "Clinic" under "A1" is also wanted on line 4`},
+				{4, "org_unit_name", "A3", E, `the name "Clinic" under "A1" is also wanted on line 3`},
 				{5, "parent_name", "A4", E, `parent_name "Clinic" matches 2 rows (lines 3, 4); name the parent by ext id instead`},
 				{6, "parent_name", "A5", E, `parent_name "Nowhere" matches no row of the export`},
 				{7, "parent_name", "A6", E, `parent cycle: "A6" -> "A6"`},
 			},
-			keys: []string{"A1", "A2", "A3"},
+			keys: []string{"A1"},
 		},
 		{
 			name: "warnings: ZIP padded, phone extension dropped, empty row skipped",
@@ -588,6 +590,7 @@ func TestGroupsAndUsers(t *testing.T) {
 		{3, "org_unit_ext_id", "B", E, "also on line 4"},
 		{4, "org_unit_ext_id", "B", E, "also on line 3"},
 		{3, "group_ext_id", "b@example.com", E, `group_ext_id "NOPE" names no group of the export and is not the root's ext id`},
+		{4, "group_ext_id", "c@example.com", E, `group row "B" (groups.csv:3) is invalid; this user depends on it`},
 	})
 	// The problems of groups.csv come first, then users.csv.
 	if ds.Invalid[0].Source.File != "groups.csv" || ds.Invalid[2].Source.File != "users.csv" {
@@ -598,12 +601,12 @@ func TestGroupsAndUsers(t *testing.T) {
 		groups = append(groups, *u.GroupExtID)
 	}
 	// The 15-character id is rewritten to the row's 18-character form; the
-	// root's ext id becomes "" (directly under the root); a group that is
-	// itself invalid (a duplicate) still exists in the export.
-	if diff := cmp.Diff([]string{"001Hs00000CoRp1IAF", "B", ""}, groups); diff != "" {
+	// root's ext id becomes "" (directly under the root); a user of a group
+	// that is itself invalid (a duplicate) is invalid too, naming it.
+	if diff := cmp.Diff([]string{"001Hs00000CoRp1IAF", ""}, groups); diff != "" {
 		t.Errorf("group_ext_id (-want +got):\n%s", diff)
 	}
-	if got := Problems(ds); got != (ProblemSummary{InvalidRows: 3, InvalidGroups: 2, InvalidUsers: 1, Errors: 3, Groups: 1, Users: 3}) {
+	if got := Problems(ds); got != (ProblemSummary{InvalidRows: 4, InvalidGroups: 2, InvalidUsers: 2, Errors: 4, Groups: 1, Users: 2}) {
 		t.Errorf("Problems = %+v", got)
 	}
 	if !ds.GroupsManaged || !ds.UsersManaged || ds.UserMatch != state.MatchEmail {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // groupSet collects the group rows of an export, valid or not, until the
@@ -17,8 +17,8 @@ type groupSet struct {
 	bad   []bool
 	pname []string // parent_name per row; nil while no row has one
 	// the column names for problems found across rows
-	extCol, parentCol, parentNameCol string
-	byKey                            *keyIndex // idKey(ext id) -> first row
+	extCol, parentCol, parentNameCol, nameCol string
+	byKey                                     *keyIndex // idKey(ext id) -> first row
 }
 
 func (s *groupSet) reserve(n int) {
@@ -242,6 +242,96 @@ func (l *loader) finishGroups() {
 			color[p] = done
 		}
 	}
+	l.siblingNames(parent, gerr)
+	l.dependents(parent, gerr, col)
+}
+
+// siblingNames finds rows that want one name (ignoring case and spacing)
+// under one parent: Convirza holds one group of a name per parent, so none
+// of them can be told right.
+func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string)) {
+	s := &l.g
+	rows := s.rows
+	type slot struct {
+		parent int32
+		name   string
+	}
+	first := make(map[slot]int32, len(rows))
+	var others map[int32][]int32
+	var order []int32
+	for i := range rows {
+		if s.bad[i] || rows[i].Name == "" || parent[i] < 0 && rows[i].ParentExtID != "" {
+			continue
+		}
+		k := slot{parent[i], normalize.Key(rows[i].Name)}
+		j, dup := first[k]
+		if !dup {
+			first[k] = int32(i)
+			continue
+		}
+		if others == nil {
+			others = map[int32][]int32{}
+		}
+		if others[j] == nil {
+			order = append(order, j)
+		}
+		others[j] = append(others[j], int32(i))
+	}
+	for _, j := range order {
+		copies := append([]int32{j}, others[j]...)
+		under := "the root"
+		if p := parent[j]; p >= 0 {
+			under = fmt.Sprintf("%q", rows[p].ExtID)
+		}
+		for _, i := range copies {
+			var lines []int
+			for _, o := range copies {
+				if o != i {
+					lines = append(lines, rows[o].Source.Line)
+				}
+			}
+			gerr(int(i), s.nameCol, fmt.Sprintf("the name %q under %s is also wanted on %s: one parent holds one group of a name", rows[i].Name, under, linesOf(lines)))
+		}
+	}
+}
+
+// dependents makes the rows below an invalid row invalid too, each naming
+// the invalid row it depends on: they cannot be created where the export
+// puts them.
+func (l *loader) dependents(parent []int32, gerr func(i int, col, msg string), col string) {
+	s := &l.g
+	rows := s.rows
+	const (
+		unknown = iota
+		fine
+		broken
+	)
+	fate := make([]uint8, len(rows))
+	var path []int32
+	for i := range rows {
+		path = path[:0]
+		j := int32(i)
+		for j >= 0 && fate[j] == unknown && !s.bad[j] {
+			path = append(path, j)
+			j = parent[j]
+		}
+		bad := j >= 0 && (fate[j] == broken || s.bad[j])
+		// path runs from row i up to the first row whose fate is known;
+		// settle it from the top down, so that each row names its parent.
+		for k := len(path) - 1; k >= 0; k-- {
+			r := path[k]
+			if !bad {
+				fate[r] = fine
+				continue
+			}
+			p := parent[r]
+			fate[r] = broken
+			gerr(int(r), col, fmt.Sprintf("parent row %q (%s) is invalid; this row depends on it", rows[p].ExtID, rows[p].Source))
+		}
+		if s.bad[i] {
+			fate[i] = broken
+		}
+	}
 }
 
 // cycleText renders a cycle starting at its k-th row: "A -> B -> A".
@@ -299,13 +389,13 @@ func (l *loader) finishUsers() {
 		}
 	}
 	dupCheck(s.emailCol, "email (ignoring case)", func(i int) (string, string) {
-		return strings.ToLower(rows[i].Email), rows[i].Email
+		return normalize.EmailKey(rows[i].Email), rows[i].Email
 	})
 	dupCheck(s.extCol, "user_ext_id", func(i int) (string, string) {
 		if rows[i].ExtID == nil || *rows[i].ExtID == "" {
 			return "", ""
 		}
-		return idKey(*rows[i].ExtID), *rows[i].ExtID
+		return normalize.UserExtIDKey(*rows[i].ExtID), *rows[i].ExtID
 	})
 	for i := range rows {
 		g := rows[i].GroupExtID
@@ -323,6 +413,10 @@ func (l *loader) finishUsers() {
 		j, ok := l.g.byKey.lookup(k)
 		if !ok {
 			uerr(i, s.groupCol, fmt.Sprintf("group_ext_id %q names no group of the export and is not the root's ext id", *g))
+			continue
+		}
+		if l.g.bad[j] {
+			uerr(i, s.groupCol, fmt.Sprintf("group row %q (%s) is invalid; this user depends on it", l.g.rows[j].ExtID, l.g.rows[j].Source))
 			continue
 		}
 		if ext := l.g.rows[j].ExtID; ext != *g {

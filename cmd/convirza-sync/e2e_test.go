@@ -853,7 +853,7 @@ func TestE2EValidate(t *testing.T) {
 	w := newWorld(t, exampleState(t))
 	broken := []string{"--groups", filepath.Join(cwd(t), "testdata", "broken", "groups.csv"), "--users", filepath.Join(cwd(t), "testdata", "broken", "users.csv")}
 	want := []string{
-		"groups.csv:10", "groups.csv:12", "groups.csv:13", "groups.csv:2", "groups.csv:3", "groups.csv:4", "groups.csv:5",
+		"groups.csv:10", "groups.csv:12", "groups.csv:13", "groups.csv:14", "groups.csv:2", "groups.csv:3", "groups.csv:4", "groups.csv:5",
 		"groups.csv:6", "groups.csv:7", "groups.csv:8", "groups.csv:9",
 		"users.csv:2", "users.csv:3", "users.csv:4", "users.csv:5",
 	}

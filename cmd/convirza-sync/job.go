@@ -202,6 +202,7 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 		}
 	}
 	opts.Account = plan.Account{APIURL: s.apiURL}
+	opts.PhoneRegion = ds.PhoneRegion // the mapping's phone_region, read once by the loader
 	p, err := plan.Calculate(ds, cur, opts)
 	if err != nil {
 		return nil, withCode(exitFailed, fmt.Errorf("plan: %w", err))
@@ -396,11 +397,11 @@ func runApply(ctx context.Context, e *env, c *config, args []string) error {
 		return finishMetrics(ctx, e, c, s, "apply", start, nil,
 			fmt.Errorf("the plan was made for root group %s; nothing was written: %w", rootName(p.Account), err))
 	}
-	if err := apply.CheckAccount(p, cur); err != nil {
+	if err := plan.CheckAccount(p, cur); err != nil {
 		return finishMetrics(ctx, e, c, s, "apply", start, nil,
 			withCode(exitFailed, fmt.Errorf("the plan was made for another account or root: %w; nothing was written", err)))
 	}
-	if drifts := apply.CheckStale(p, cur); len(drifts) > 0 {
+	if drifts := plan.CheckStale(p, cur); len(drifts) > 0 {
 		lines := make([]string, 0, min(len(drifts), 50)+1)
 		for i, d := range drifts {
 			if i == 50 {
@@ -508,7 +509,11 @@ func writeUndo(e *env, c *config, p *plan.Plan, res *apply.Results) error {
 	if c.undo == "" {
 		return nil
 	}
-	if err := writePlanFile(c.undo, apply.Undo(p, res)); err != nil {
+	var done []plan.Result
+	if res != nil {
+		done = res.Results
+	}
+	if err := writePlanFile(c.undo, plan.Undo(p, done)); err != nil {
 		return fmt.Errorf("write the undo plan: %w", err)
 	}
 	e.log.Info().Str("undo", c.undo).Msg("undo plan written; deletes cannot be undone and are listed in it as refused")

@@ -46,7 +46,9 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 			Error    string                 `json:"error,omitempty"`
 			Summary  mapping.ProblemSummary `json:"summary"`
 			Problems []problemJSON          `json:"problems"`
-		}{OK: loadErr == nil && len(ds.Invalid) == 0, Summary: sum, Problems: []problemJSON{}}
+			// Unchecked is what only the API can tell: `plan` checks it.
+			Unchecked []mapping.Unchecked `json:"not_checked_offline"`
+		}{OK: loadErr == nil && len(ds.Invalid) == 0, Summary: sum, Problems: []problemJSON{}, Unchecked: mapping.OfflineUnchecked(ds)}
 		if loadErr != nil {
 			out.Error = loadErr.Error()
 		}
@@ -70,6 +72,12 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 		printProblems(e.stdout, ds.Warnings, len(ds.Warnings))
 		if loadErr == nil {
 			fmt.Fprintln(e.stdout, sum.String())
+		}
+		if un := mapping.OfflineUnchecked(ds); len(un) > 0 {
+			fmt.Fprintln(e.stdout, "Not checked offline (only Convirza can tell; `plan` checks these):")
+			for _, u := range un {
+				fmt.Fprintf(e.stdout, "  - %s: %s\n", u.Check, u.Detail)
+			}
 		}
 	}
 	switch {

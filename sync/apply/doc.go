@@ -16,5 +16,6 @@
 // errors; only a lost authorization and a cancelled context end a run early,
 // and then Apply returns the results and an error.
 //
-// Undo and CheckStale are pure functions: no I/O, no clock.
+// What is not a write lives in plan: the stale check (plan.CheckStale) and
+// the undo plan (plan.Undo) are pure plan-to-plan functions.
 package apply

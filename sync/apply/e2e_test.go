@@ -71,7 +71,7 @@ func testApplyCalculatedPlan(t *testing.T, ds convirzatest.DeleteSemantics) {
 
 	cur := fetch()
 	p := calc(cur)
-	if d := CheckStale(p, cur); len(d) != 0 {
+	if d := plan.CheckStale(p, cur); len(d) != 0 {
 		t.Fatalf("a fresh plan is stale: %v", d)
 	}
 	actions := map[plan.Action]int{}
@@ -102,9 +102,9 @@ func testApplyCalculatedPlan(t *testing.T, ds convirzatest.DeleteSemantics) {
 		}
 	}
 
-	u := Undo(p, res)
+	u := plan.Undo(p, res.Results)
 	cur = fetch()
-	if d := CheckStale(u, cur); len(d) != 0 {
+	if d := plan.CheckStale(u, cur); len(d) != 0 {
 		t.Fatalf("the undo plan is stale: %v", d)
 	}
 	ures, err := Apply(ctx, u, w.remote, Options{})

@@ -786,18 +786,18 @@ func testUndoRestores(t *testing.T, ds convirzatest.DeleteSemantics) {
 		t.Fatalf("apply: %v", outcomes(res.Results))
 	}
 
-	u := Undo(p, res)
-	if len(u.Refused) != 1 || u.Refused[0].Key != "OLD" || u.Refused[0].Reason != ReasonNoUndoDelete {
+	u := plan.Undo(p, res.Results)
+	if len(u.Refused) != 1 || u.Refused[0].Key != "OLD" || u.Refused[0].Reason != plan.ReasonNoUndoDelete {
 		t.Errorf("undo refused = %+v, want the delete of OLD", u.Refused)
 	}
 	cur, _, err := w.client.FetchState(ctx, convirza.FetchOptions{Root: "id:1001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := CheckStale(u, cur); len(d) != 0 {
+	if d := plan.CheckStale(u, cur); len(d) != 0 {
 		t.Fatalf("the undo plan is stale right after the apply: %v", d)
 	}
-	if d := CheckStale(p, cur); len(d) == 0 {
+	if d := plan.CheckStale(p, cur); len(d) == 0 {
 		t.Error("the applied plan is not stale after it was applied")
 	}
 	w.srv.ResetCalls()

@@ -159,6 +159,11 @@ func BenchmarkCalculate(b *testing.B) {
 			b.StopTimer()
 			peak := stop()
 			b.ReportMetric(float64(len(p.Changes)), "changes")
+			// The gates count objects: a moved or deleted group with its
+			// subtree and users, every other object changed once.
+			b.ReportMetric(float64(gateNamed(p, "max-changes").Count), "gate-changes")
+			b.ReportMetric(float64(gateNamed(p, "max-deletes").Count), "gate-deletes")
+			b.ReportMetric(float64(objectsTouched(p, c, false)), "objects-touched")
 			b.ReportMetric(float64(input)/(1<<20), "input-MB")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 		})

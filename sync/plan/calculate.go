@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // Calculate plans the changes that make current match desired under
@@ -31,7 +31,16 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	if err != nil {
 		return nil, fmt.Errorf("calculate plan: %w", err)
 	}
-	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: opts.PhoneRegion}
+	// The phone region is read once, by the loader, from the mapping;
+	// Options.PhoneRegion, when set, must say the same.
+	region := normalize.Region(desired.PhoneRegion)
+	if opts.PhoneRegion != "" {
+		if desired.PhoneRegion != "" && normalize.Region(opts.PhoneRegion) != region {
+			return nil, fmt.Errorf("calculate plan: the export was read in phone region %s, and the plan is asked for region %s", region, normalize.Region(opts.PhoneRegion))
+		}
+		region = normalize.Region(opts.PhoneRegion)
+	}
+	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: region}
 	switch policy {
 	case PolicyUpsert:
 		p.allowC, p.allowM = true, true
@@ -97,7 +106,6 @@ type planner struct {
 		ok         bool
 	} // the last industry resolved
 	roleMemo  map[state.Role]state.Role
-	stateMemo map[string]string
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
@@ -371,7 +379,7 @@ func (p *planner) indexIndustries() {
 		if _, ok := p.indByID[in.ID]; !ok {
 			p.indByID[in.ID] = in.Name
 		}
-		k := nameKey(in.Name)
+		k := normalize.Key(in.Name)
 		if old, ok := p.indByKey[k]; !ok || in.ID < old {
 			p.indByKey[k] = in.ID
 		}
@@ -383,8 +391,8 @@ func (p *planner) indexIndustries() {
 	}
 	slices.Sort(keys) // a deterministic winner when two words fold alike
 	for _, k := range keys {
-		if _, ok := p.synonyms[nameKey(k)]; !ok {
-			p.synonyms[nameKey(k)] = p.d.IndustrySynonyms[k]
+		if _, ok := p.synonyms[normalize.Key(k)]; !ok {
+			p.synonyms[normalize.Key(k)] = p.d.IndustrySynonyms[k]
 		}
 	}
 }
@@ -397,7 +405,7 @@ func (p *planner) invalidKeys() {
 			p.badGroups[extKey(pr.Key)] = true
 		case KindUser:
 			p.badUsers[strings.TrimSpace(pr.Key)] = true
-			p.badUsers[nameKey(pr.Key)] = true
+			p.badUsers[normalize.Key(pr.Key)] = true
 		}
 	}
 }
@@ -416,12 +424,12 @@ func (p *planner) resolveIndustry(word string) (int64, string, bool) {
 }
 
 func (p *planner) lookupIndustry(word string) (int64, string, bool) {
-	k := nameKey(word)
+	k := normalize.Key(word)
 	if k == "" {
 		return 0, "", false // a clear, which matchGroup refuses first
 	}
 	if syn, ok := p.synonyms[k]; ok {
-		k = nameKey(syn)
+		k = normalize.Key(syn)
 	}
 	if id, ok := p.indByKey[k]; ok {
 		return id, p.indByID[id], true
@@ -454,7 +462,7 @@ func (p *planner) siblings(parent int32) map[string][]int32 {
 	n := &p.nodes[parent]
 	m := make(map[string][]int32, n.nkids)
 	for c := n.first; c < n.first+n.nkids; c++ {
-		k := nameKey(p.nodes[c].g.Name)
+		k := normalize.Key(p.nodes[c].g.Name)
 		m[k] = append(m[k], c)
 	}
 	p.sib[parent] = m
@@ -614,7 +622,7 @@ func (p *planner) matchGroup(i int32) {
 	}
 	if pn < p.nExist {
 		var cands []int32
-		for _, c := range p.siblings(pn)[nameKey(r.name)] {
+		for _, c := range p.siblings(pn)[normalize.Key(r.name)] {
 			if p.nodes[c].ext == "" {
 				cands = append(cands, c)
 			}
@@ -700,14 +708,14 @@ func (p *planner) resolveUsers() {
 	}
 	for i := range p.users {
 		u := p.users[i].u
-		k := nameKey(u.Email)
+		k := normalize.Key(u.Email)
 		if byExt {
 			n := len(p.userByEml)
 			p.userByEml[k] = int32(i)
 			if len(p.userByEml) == n {
 				p.dupEmail[k] = true
 			}
-			k = strings.TrimSpace(u.ExtID)
+			k = normalize.UserExtIDKey(u.ExtID)
 		}
 		if k == "" {
 			continue
@@ -733,11 +741,11 @@ func (p *planner) resolveUsers() {
 		i32 := int32(i)
 		r.d, r.user, r.grow, r.target = du, -1, -1, -1
 		email := r.email()
-		r.key = nameKey(email)
+		r.key = normalize.Key(email)
 		if byExt {
 			r.key = ""
 			if du.ExtID != nil {
-				r.key = strings.TrimSpace(*du.ExtID)
+				r.key = normalize.UserExtIDKey(*du.ExtID)
 			}
 		}
 		switch {
@@ -769,7 +777,7 @@ func (p *planner) resolveUsers() {
 			continue
 		}
 		if !ok && byExt {
-			ek := nameKey(email)
+			ek := normalize.Key(email)
 			if e, found := p.userByEml[ek]; found {
 				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
 					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
@@ -785,11 +793,11 @@ func (p *planner) resolveUsers() {
 			if creates == nil {
 				creates = map[string]int32{}
 			}
-			if j, dup := creates[nameKey(email)]; dup {
+			if j, dup := creates[normalize.Key(email)]; dup {
 				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.urows[j].d.Source)
 				continue
 			}
-			creates[nameKey(email)] = i32
+			creates[normalize.Key(email)] = i32
 			continue
 		}
 		if j := p.users[u].matched; j >= 0 {
@@ -918,7 +926,7 @@ func (p *planner) computeFinals() {
 		if p.nodes[fp].exists {
 			n.fpar = fp
 		}
-		if !textEqual(n.g.Name, r.name) {
+		if !p.same(FieldName, n.g.Name, r.name) {
 			n.fname = r.name
 		}
 		if n.fpar != n.parent || n.fname != n.g.Name {
@@ -1060,8 +1068,8 @@ func (p *planner) checkClashes() bool {
 	want := make(map[slotKey]int32, len(p.placed))
 	for _, n := range p.placed {
 		nd := &p.nodes[n]
-		s := slotKey{nd.fpar, nameKey(nd.fname)}
-		if nd.g != nil && nd.fpar == nd.parent && nameKey(nd.g.Name) == s.key {
+		s := slotKey{nd.fpar, normalize.Key(nd.fname)}
+		if nd.g != nil && nd.fpar == nd.parent && normalize.Key(nd.g.Name) == s.key {
 			continue // a change of case: the name is its own
 		}
 		row := nd.row
@@ -1076,7 +1084,7 @@ func (p *planner) checkClashes() bool {
 		}
 		for _, o := range p.siblings(nd.fpar)[s.key] {
 			on := &p.nodes[o]
-			if o == n || on.del || on.fpar != nd.fpar || nameKey(on.fname) != s.key {
+			if o == n || on.del || on.fpar != nd.fpar || normalize.Key(on.fname) != s.key {
 				continue // it goes away, or is n itself
 			}
 			if on.row >= 0 && !p.rows[on.row].invalid && p.rows[on.row].prow == p.rows[row].prow {

@@ -44,4 +44,11 @@
 //     the users in it; a percentage applies from MinPercentBase owned
 //     objects. Gate.Allowed is -1 when a gate does not apply. max-invalid and
 //     an empty export in mirror mode are not passed by Force.
+//   - Values compare by one set of rules (sameValue, over normalize's rules
+//     of equality), phones in Plan.PhoneRegion, so that the planner, the
+//     stale check (CheckStale) and the undo plan (Undo) agree on what
+//     "unchanged" means. CheckStale and Undo are pure plan-to-plan
+//     functions too; apply only writes.
+//
+// It must never write, read the network or a file, or import mapping.
 package plan

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // finish assembles the Plan: numbering, invalid rows, counts, gates, tree.
@@ -25,6 +26,7 @@ func (p *planner) finish() *Plan {
 		Policy:       p.policy,
 		UsersManaged: p.d.UsersManaged,
 		Forced:       p.opts.Force,
+		PhoneRegion:  p.region,
 		Changes:      p.changes,
 		Unchanged:    p.unchanged,
 	}
@@ -99,9 +101,11 @@ func (p *planner) limitGate(name string, lim Limit, count, owned int, verb strin
 
 // blast counts the objects the changes touch, each once: a deleted (or,
 // unless deletesOnly, moved) group with its whole current subtree and the
-// users in it, and every other object changed.
+// users in it, and every other object changed (deletesOnly: deactivated).
+// A group changed in place does not hide the changes of the users in it:
+// each of them is an object changed too.
 func (p *planner) blast(deletesOnly bool) int {
-	marked := make([]bool, len(p.nodes))
+	inSubtree := make([]bool, len(p.nodes)) // under a deleted or moved group
 	count := 0
 	var stack []int32
 	for i := range p.changes {
@@ -113,10 +117,10 @@ func (p *planner) blast(deletesOnly bool) int {
 		for len(stack) > 0 {
 			n := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if marked[n] {
+			if inSubtree[n] {
 				continue
 			}
-			marked[n] = true
+			inSubtree[n] = true
 			nd := &p.nodes[n]
 			count += 1 + int(nd.users)
 			for k := nd.first; k < nd.first+nd.nkids; k++ {
@@ -124,19 +128,25 @@ func (p *planner) blast(deletesOnly bool) int {
 			}
 		}
 	}
+	groupSeen := make([]bool, len(p.nodes))
+	userSeen := make([]bool, len(p.users))
 	for i := range p.changes {
 		c := &p.changes[i]
 		switch {
 		case c.Kind == KindGroup:
-			if n := p.changeNode[i]; !deletesOnly && !marked[n] {
-				marked[n] = true
+			if n := p.changeNode[i]; !deletesOnly && !inSubtree[n] && !groupSeen[n] {
+				groupSeen[n] = true
 				count++
 			}
 		case deletesOnly && c.Action != Deactivate:
 		case p.changeUser[i] < 0:
 			count++ // a new user
-		case !marked[p.users[p.changeUser[i]].node]:
-			count++
+		default:
+			u := p.changeUser[i]
+			if !inSubtree[p.users[u].node] && !userSeen[u] {
+				userSeen[u] = true
+				count++
+			}
 		}
 	}
 	return count
@@ -305,7 +315,7 @@ func (p *planner) tree() []Node {
 		slices.SortFunc(ks, func(a, b int32) int {
 			ra, rb := p.ref(a), p.ref(b)
 			return cmp.Or(
-				strings.Compare(nameKey(ra.Name), nameKey(rb.Name)),
+				strings.Compare(normalize.Key(ra.Name), normalize.Key(rb.Name)),
 				strings.Compare(ra.Name, rb.Name),
 				strings.Compare(ra.ExtID, rb.ExtID),
 				cmp.Compare(ra.ID, rb.ID),

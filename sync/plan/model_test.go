@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
@@ -202,27 +201,6 @@ func setGroupField(g *state.Group, field, v string) error {
 		return fmt.Errorf("field %q is not writable", field)
 	}
 	return nil
-}
-
-// sameValue is the planner's notion of "unchanged" for a field.
-func sameValue(field, a, b, region string) bool {
-	switch field {
-	case FieldPhone:
-		return phoneEqual(a, b, region)
-	case FieldState:
-		return stateEqual(a, b)
-	case FieldZip:
-		return zipEqual(a, b)
-	case FieldName, FieldAddress, FieldCity, FieldFirstName, FieldLastName:
-		return textEqual(a, b)
-	case FieldUsername:
-		return normalize.Key(a) == normalize.Key(b)
-	case FieldRole:
-		ra, _ := state.ParseRole(a)
-		rb, _ := state.ParseRole(b)
-		return ra == rb && ra != ""
-	}
-	return a == b
 }
 
 func (m *model) applyGroup(c *Change) error {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -541,7 +541,7 @@ func reached(m *model, sc scenario, p *Plan) string {
 		if g == nil {
 			return "no group " + d.ExtID
 		}
-		if !textEqual(g.Name, d.Name) {
+		if !sameValue(FieldName, g.Name, d.Name, "") {
 			return fmt.Sprintf("%s is named %q, not %q", d.ExtID, g.Name, d.Name)
 		}
 		wantParent := int64(1)

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // The scheduler turns the decided end state into Changes in a safe order.
@@ -130,7 +130,7 @@ func (p *planner) schedule() {
 		}
 	}
 	for _, k := range p.placed {
-		s.finalKeys[slotKey{p.nodes[k].fpar, nameKey(p.nodes[k].fname)}] = true
+		s.finalKeys[slotKey{p.nodes[k].fpar, normalize.Key(p.nodes[k].fname)}] = true
 	}
 	for i := range s.ops {
 		o := &s.ops[i]
@@ -182,7 +182,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 				continue
 			}
 			fields = append(fields, FieldChange{Field: FieldExtID, Before: g.ExtID, After: r.ext})
-			if !textEqual(g.Name, r.name) {
+			if !p.same(FieldName, g.Name, r.name) {
 				fields = append(fields, FieldChange{Field: FieldName, Before: g.Name, After: r.name})
 			}
 			sortFields(fields)
@@ -198,7 +198,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 			if r.prow >= 0 {
 				wantPar = p.rows[r.prow].node
 			}
-			if wantPar == nd.parent && textEqual(g.Name, r.name) {
+			if wantPar == nd.parent && p.same(FieldName, g.Name, r.name) {
 				p.unchanged.Groups++
 			}
 			continue
@@ -218,20 +218,20 @@ func (p *planner) emitFieldChanges(s *sched) {
 func (p *planner) groupDiffs(g *state.Group, r *grow) []FieldChange {
 	var fs []FieldChange
 	d := r.d
-	if d.Address != nil && !textEqual(g.Address, *d.Address) {
+	if d.Address != nil && !p.same(FieldAddress, g.Address, *d.Address) {
 		fs = append(fs, FieldChange{Field: FieldAddress, Before: g.Address, After: normalize.Text(*d.Address)})
 	}
-	if d.City != nil && !textEqual(g.City, *d.City) {
+	if d.City != nil && !p.same(FieldCity, g.City, *d.City) {
 		fs = append(fs, FieldChange{Field: FieldCity, Before: g.City, After: normalize.Text(*d.City)})
 	}
-	if d.State != nil && !p.stateEqual(g.State, *d.State) {
+	if d.State != nil && !p.same(FieldState, g.State, *d.State) {
 		fs = append(fs, FieldChange{Field: FieldState, Before: g.State, After: normalize.Text(*d.State)})
 	}
-	if d.Zip != nil && !zipEqual(g.Zip, *d.Zip) {
+	if d.Zip != nil && !p.same(FieldZip, g.Zip, *d.Zip) {
 		fs = append(fs, FieldChange{Field: FieldZip, Before: g.Zip, After: normalize.Text(*d.Zip)})
 	}
-	if d.Phone != nil && !phoneEqual(g.Phone, *d.Phone, p.region) {
-		fs = append(fs, FieldChange{Field: FieldPhone, Before: g.Phone, After: phoneValue(*d.Phone, p.region)})
+	if d.Phone != nil && !p.same(FieldPhone, g.Phone, *d.Phone) {
+		fs = append(fs, FieldChange{Field: FieldPhone, Before: g.Phone, After: normalize.PhoneValue(*d.Phone, p.region)})
 	}
 	if r.hasInd && r.indID != g.IndustryID {
 		before := g.IndustryName
@@ -263,7 +263,7 @@ func (p *planner) createFields(n int32) []FieldChange {
 	add(FieldCity, d.City, normalize.Text)
 	add(FieldState, d.State, normalize.Text)
 	add(FieldZip, d.Zip, normalize.Text)
-	add(FieldPhone, d.Phone, func(s string) string { return phoneValue(s, p.region) })
+	add(FieldPhone, d.Phone, func(s string) string { return normalize.PhoneValue(s, p.region) })
 	if r.hasInd && r.indID != 0 {
 		fs = append(fs, FieldChange{Field: FieldIndustryID, After: fmtID(r.indID), AfterLabel: r.indName})
 	}
@@ -436,9 +436,9 @@ func (p *planner) buildUserOps(s *sched) {
 
 func (p *planner) userKey(u *state.User) string {
 	if p.d.UserMatch == state.MatchExtID && strings.TrimSpace(u.ExtID) != "" {
-		return strings.TrimSpace(u.ExtID)
+		return normalize.UserExtIDKey(u.ExtID)
 	}
-	return nameKey(u.Email)
+	return normalize.EmailKey(u.Email)
 }
 
 func (p *planner) userCreate(r *urow, t int32) Change {
@@ -476,10 +476,10 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 	u, d := cu.u, r.d
 	target = -1
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
-	if d.FirstName != nil && !textEqual(u.FirstName, *d.FirstName) {
+	if d.FirstName != nil && !p.same(FieldFirstName, u.FirstName, *d.FirstName) {
 		fields = append(fields, FieldChange{Field: FieldFirstName, Before: u.FirstName, After: normalize.Text(*d.FirstName)})
 	}
-	if d.LastName != nil && !textEqual(u.LastName, *d.LastName) {
+	if d.LastName != nil && !p.same(FieldLastName, u.LastName, *d.LastName) {
 		fields = append(fields, FieldChange{Field: FieldLastName, Before: u.LastName, After: normalize.Text(*d.LastName)})
 	}
 	if want := r.wantRole(); want != "" {
@@ -509,10 +509,10 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 			target = t
 		}
 	}
-	if d.ExtID != nil && strings.TrimSpace(*d.ExtID) != strings.TrimSpace(u.ExtID) {
+	if d.ExtID != nil && !p.same(FieldUserExtID, u.ExtID, *d.ExtID) {
 		fields = append(fields, FieldChange{Field: FieldUserExtID, Before: u.ExtID, After: strings.TrimSpace(*d.ExtID)})
 	}
-	if p.d.UserMatch == state.MatchExtID && nameKey(r.email()) != nameKey(u.Email) {
+	if p.d.UserMatch == state.MatchExtID && !p.same(FieldUsername, u.Email, r.email()) {
 		fields = append(fields, FieldChange{Field: FieldUsername, Before: u.Email, After: r.email()})
 	}
 	sortFields(fields)
@@ -591,7 +591,7 @@ func (s *sched) run(oi int32) {
 			s.wait(oi, event{kind: evEmptied, node: n})
 			return
 		}
-		par, key := s.spar[n], nameKey(s.sname[n])
+		par, key := s.spar[n], normalize.Key(s.sname[n])
 		c := s.prep[o.change]
 		c.Name = s.sname[n]
 		id := s.emit(c, n, n, -1, s.outDeps[n])
@@ -616,7 +616,7 @@ func (s *sched) runPlace(oi int32) {
 	n := o.node
 	nd := &s.p.nodes[n]
 	q, fname := nd.fpar, nd.fname
-	fkey := nameKey(fname)
+	fkey := normalize.Key(fname)
 	if n >= s.p.nExist {
 		switch {
 		case !s.exists[q]:
@@ -630,7 +630,7 @@ func (s *sched) runPlace(oi int32) {
 		return
 	}
 	par, cname := s.spar[n], s.sname[n]
-	ckey := nameKey(cname)
+	ckey := normalize.Key(cname)
 	if par == q {
 		if cname != fname {
 			if !s.free(q, fkey, n) {
@@ -732,7 +732,7 @@ func (s *sched) vacate(parent int32, key string, n int32, id int) {
 func (s *sched) create(n int32) {
 	p := s.p
 	nd := &p.nodes[n]
-	q, key := nd.fpar, nameKey(nd.fname)
+	q, key := nd.fpar, normalize.Key(nd.fname)
 	deps := []int{s.freedBy[slotKey{q, key}]}
 	if q >= p.nExist {
 		deps = append(deps, s.placeBy[q])
@@ -752,7 +752,7 @@ func (s *sched) create(n int32) {
 func (s *sched) rename(n int32, name, reason string) {
 	p := s.p
 	par, old := s.spar[n], s.sname[n]
-	ok, nk := nameKey(old), nameKey(name)
+	ok, nk := normalize.Key(old), normalize.Key(name)
 	var deps []int
 	if nk != ok {
 		deps = append(deps, s.freedBy[slotKey{par, nk}])
@@ -771,7 +771,7 @@ func (s *sched) rename(n int32, name, reason string) {
 
 func (s *sched) move(n, q int32, reason string) {
 	p := s.p
-	par, key := s.spar[n], nameKey(s.sname[n])
+	par, key := s.spar[n], normalize.Key(s.sname[n])
 	deps := []int{s.freedBy[slotKey{q, key}]}
 	for x := q; x >= 0; x = s.spar[x] {
 		deps = append(deps, s.placeBy[x])
@@ -887,8 +887,8 @@ func (s *sched) viaTemp(oi int32) bool {
 	nd := &s.p.nodes[n]
 	q, fname := nd.fpar, nd.fname
 	par, cname := s.spar[n], s.sname[n]
-	if par == q || !s.exists[q] || s.cyclePath(n, q) != nil || !s.free(q, nameKey(fname), n) ||
-		s.free(par, nameKey(fname), n) || s.free(q, nameKey(cname), n) {
+	if par == q || !s.exists[q] || s.cyclePath(n, q) != nil || !s.free(q, normalize.Key(fname), n) ||
+		s.free(par, normalize.Key(fname), n) || s.free(q, normalize.Key(cname), n) {
 		s.wake(oi) // no longer blocked that way: it looks again
 		return true
 	}
@@ -917,8 +917,8 @@ func (s *sched) tempName(n, a, b int32) string {
 			h.Write([]byte("#" + strconv.Itoa(attempt)))
 		}
 		name := fmt.Sprintf("%s (renaming %04x)", base, h.Sum32()&0xffff)
-		k := nameKey(name)
-		if k != nameKey(s.sname[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
+		k := normalize.Key(name)
+		if k != normalize.Key(s.sname[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
 			return name
 		}
 	}

@@ -235,6 +235,9 @@ type Plan struct {
 	Policy       Policy  `json:"policy"`
 	UsersManaged bool    `json:"users_managed"`
 	Forced       bool    `json:"forced,omitempty"`
+	// PhoneRegion is the region the plan read phone numbers without a
+	// country code in ("" is US); the stale check compares in it too.
+	PhoneRegion string `json:"phone_region,omitempty"`
 	// Changes are the writes, in an order that is safe to run one by one;
 	// apply may run independent ones concurrently, honouring After.
 	Changes []Change `json:"changes"`

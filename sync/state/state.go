@@ -169,6 +169,11 @@ type DesiredState struct {
 	// UsersManaged is true when a users export was given (--users).
 	UsersManaged bool      `json:"users_managed"`
 	UserMatch    UserMatch `json:"user_match,omitempty"`
+	// PhoneRegion is the region phone numbers without a country code were
+	// read in, for rows that name no country: the mapping's phone_region
+	// ("US" when it gives none). The planner compares Convirza's numbers
+	// in the same region.
+	PhoneRegion string `json:"phone_region,omitempty"`
 	// IndustrySynonyms maps a CRM word, lower-cased, to a Convirza industry
 	// name or a decimal industry id.
 	IndustrySynonyms map[string]string `json:"industry_synonyms,omitempty"`

@@ -1,13 +1,11 @@
-package apply
+package plan
 
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
-	"github.com/convirza-sync/convirza-sync/sync/plan"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // Drift is one before-value of a plan that no longer holds in Convirza.
@@ -18,8 +16,8 @@ type Drift struct {
 	Change   string `json:"change_desc"`
 	// Kind and Key name the object checked: the change's own, or the group
 	// it goes under.
-	Kind plan.Kind `json:"kind"`
-	Key  string    `json:"key"`
+	Kind Kind   `json:"kind"`
+	Key  string `json:"key"`
 	// Field is the field whose value moved; "" when the object itself is
 	// in question (Planned and Now are then "present", "absent", "missing",
 	// "deleted", "active", "inactive").
@@ -38,7 +36,7 @@ func (d Drift) String() string {
 
 // CheckAccount refuses a plan that was made for another root group than the
 // one the current state was read under.
-func CheckAccount(p *plan.Plan, current *state.CurrentState) error {
+func CheckAccount(p *Plan, current *state.CurrentState) error {
 	if p.Account.RootID != current.RootID {
 		name := p.Account.RootExtID
 		if name == "" {
@@ -60,15 +58,16 @@ func CheckAccount(p *plan.Plan, current *state.CurrentState) error {
 // change of the plan writes (the second rename of a swap) is compared by
 // that change, not again. The result is in change order; none means the
 // plan may be applied.
-func CheckStale(p *plan.Plan, current *state.CurrentState) []Drift {
+func CheckStale(p *Plan, current *state.CurrentState) []Drift {
 	var out []Drift
 	if p.Account.RootID != current.RootID {
-		out = append(out, Drift{Change: "plan", Kind: plan.KindGroup, Key: "root", Field: "root_id",
+		out = append(out, Drift{Change: "plan", Kind: KindGroup, Key: "root", Field: "root_id",
 			Planned: strconv.FormatInt(p.Account.RootID, 10), Now: strconv.FormatInt(current.RootID, 10)})
 	}
 	x := newStateIndex(current)
+	x.region = p.PhoneRegion
 	type fieldOf struct {
-		kind  plan.Kind
+		kind  Kind
 		id    int64
 		field string
 	}
@@ -80,8 +79,8 @@ func CheckStale(p *plan.Plan, current *state.CurrentState) []Drift {
 		for _, f := range c.Fields {
 			touched[fieldOf{c.Kind, c.ObjectID, f.Field}] = true
 		}
-		if c.Action == plan.Deactivate || c.Action == plan.Reactivate {
-			touched[fieldOf{c.Kind, c.ObjectID, plan.FieldUserStatus}] = true
+		if c.Action == Deactivate || c.Action == Reactivate {
+			touched[fieldOf{c.Kind, c.ObjectID, FieldUserStatus}] = true
 		}
 	}
 	return out
@@ -94,6 +93,7 @@ type stateIndex struct {
 	users        map[int64]*state.User
 	usersByEmail map[string]*state.User // not deleted
 	usersByExt   map[string]*state.User // not deleted
+	region       string                 // the plan's phone region
 }
 
 func newStateIndex(current *state.CurrentState) *stateIndex {
@@ -108,7 +108,7 @@ func newStateIndex(current *state.CurrentState) *stateIndex {
 		g := &current.Groups[i]
 		x.groups[g.ID] = g
 		if g.ExtID != "" && g.Status != state.StatusDeleted {
-			x.groupsByExt[normalize.Text(g.ExtID)] = g
+			x.groupsByExt[normalize.ExtIDKey(g.ExtID)] = g
 		}
 	}
 	for i := range current.Users {
@@ -117,9 +117,9 @@ func newStateIndex(current *state.CurrentState) *stateIndex {
 		if u.Status == state.StatusDeleted {
 			continue
 		}
-		x.usersByEmail[normalize.Key(u.Email)] = u
+		x.usersByEmail[normalize.EmailKey(u.Email)] = u
 		if u.ExtID != "" {
-			x.usersByExt[normalize.Text(u.ExtID)] = u
+			x.usersByExt[normalize.UserExtIDKey(u.ExtID)] = u
 		}
 	}
 	return x
@@ -127,37 +127,37 @@ func newStateIndex(current *state.CurrentState) *stateIndex {
 
 // check returns the drifts of one change; fresh reports whether no earlier
 // change of the plan writes that field of the change's object.
-func (x *stateIndex) check(c *plan.Change, fresh func(field string) bool) []Drift {
+func (x *stateIndex) check(c *Change, fresh func(field string) bool) []Drift {
 	var out []Drift
-	drift := func(kind plan.Kind, key, field, planned, now string) {
-		out = append(out, Drift{ChangeID: c.ID, Change: fmt.Sprintf("change %d (%s)", c.ID, describe(c)),
+	drift := func(kind Kind, key, field, planned, now string) {
+		out = append(out, Drift{ChangeID: c.ID, Change: fmt.Sprintf("change %d (%s)", c.ID, c.describe()),
 			Kind: kind, Key: key, Field: field, Planned: planned, Now: now})
 	}
 	// The group the object goes under, when it exists already.
-	if c.Parent.ID != 0 && (c.Action == plan.Create || c.Action == plan.Move) {
+	if c.Parent.ID != 0 && (c.Action == Create || c.Action == Move) {
 		g, ok := x.groups[c.Parent.ID]
 		switch {
 		case !ok:
-			drift(plan.KindGroup, c.Parent.String(), "", "active", "missing")
+			drift(KindGroup, c.Parent.String(), "", "active", "missing")
 		case !g.Active():
-			drift(plan.KindGroup, c.Parent.String(), "", "active", string(g.Status))
+			drift(KindGroup, c.Parent.String(), "", "active", string(g.Status))
 		}
 	}
-	if c.Action == plan.Create {
-		if c.Kind == plan.KindGroup {
-			if g, ok := x.groupsByExt[normalize.Text(createKey(c))]; ok {
+	if c.Action == Create {
+		if c.Kind == KindGroup {
+			if g, ok := x.groupsByExt[normalize.ExtIDKey(c.CreateKey())]; ok {
 				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", g.ID))
 			}
 			return out
 		}
-		if f, ok := c.Field(plan.FieldUsername); ok {
-			if u, ok := x.usersByEmail[normalize.Key(f.After)]; ok {
+		if f, ok := c.Field(FieldUsername); ok {
+			if u, ok := x.usersByEmail[normalize.EmailKey(f.After)]; ok {
 				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", u.ID))
 				return out
 			}
 		}
-		if f, ok := c.Field(plan.FieldUserExtID); ok && f.After != "" {
-			if u, ok := x.usersByExt[normalize.Text(f.After)]; ok {
+		if f, ok := c.Field(FieldUserExtID); ok && f.After != "" {
+			if u, ok := x.usersByExt[normalize.UserExtIDKey(f.After)]; ok {
 				drift(c.Kind, c.Key, "", "absent", fmt.Sprintf("present (id %d)", u.ID))
 			}
 		}
@@ -171,13 +171,13 @@ func (x *stateIndex) check(c *plan.Change, fresh func(field string) bool) []Drif
 	var status state.Status
 	var ok bool
 	switch c.Kind {
-	case plan.KindGroup:
+	case KindGroup:
 		var g *state.Group
 		if g, ok = x.groups[c.ObjectID]; ok {
 			status = g.Status
 			value = func(f string) (string, bool) { return groupValue(g, f) }
 		}
-	case plan.KindUser:
+	case KindUser:
 		var u *state.User
 		if u, ok = x.users[c.ObjectID]; ok {
 			status = u.Status
@@ -195,50 +195,43 @@ func (x *stateIndex) check(c *plan.Change, fresh func(field string) bool) []Drif
 		return out
 	}
 	for _, f := range c.Fields {
-		if now, known := value(f.Field); known && fresh(f.Field) && !sameValue(f.Field, f.Before, now) {
+		if now, known := value(f.Field); known && fresh(f.Field) && !sameValue(f.Field, f.Before, now, x.region) {
 			drift(c.Kind, c.Key, f.Field, f.Before, now)
 		}
 	}
-	if _, has := c.Field(plan.FieldUserStatus); c.Kind == plan.KindUser && !has && fresh(plan.FieldUserStatus) {
+	if _, has := c.Field(FieldUserStatus); c.Kind == KindUser && !has && fresh(FieldUserStatus) {
 		active := status == state.StatusActive || status == ""
 		switch {
-		case c.Action == plan.Deactivate && !active:
+		case c.Action == Deactivate && !active:
 			drift(c.Kind, c.Key, "", "active", string(status))
-		case c.Action == plan.Reactivate && active:
+		case c.Action == Reactivate && active:
 			drift(c.Kind, c.Key, "", "inactive", string(state.StatusActive))
 		}
 	}
 	return out
 }
 
-func idText(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
-}
-
 // groupValue is a group's value of a request field, as text.
 func groupValue(g *state.Group, field string) (string, bool) {
 	switch field {
-	case plan.FieldName:
+	case FieldName:
 		return g.Name, true
-	case plan.FieldExtID:
+	case FieldExtID:
 		return g.ExtID, true
-	case plan.FieldParent:
-		return idText(g.ParentID), true
-	case plan.FieldAddress:
+	case FieldParent:
+		return fmtID(g.ParentID), true
+	case FieldAddress:
 		return g.Address, true
-	case plan.FieldCity:
+	case FieldCity:
 		return g.City, true
-	case plan.FieldState:
+	case FieldState:
 		return g.State, true
-	case plan.FieldZip:
+	case FieldZip:
 		return g.Zip, true
-	case plan.FieldPhone:
+	case FieldPhone:
 		return g.Phone, true
-	case plan.FieldIndustryID:
-		return idText(g.IndustryID), true
+	case FieldIndustryID:
+		return fmtID(g.IndustryID), true
 	}
 	return "", false
 }
@@ -246,71 +239,23 @@ func groupValue(g *state.Group, field string) (string, bool) {
 // userValue is a user's value of a request field, as text.
 func userValue(u *state.User, field string) (string, bool) {
 	switch field {
-	case plan.FieldUsername:
+	case FieldUsername:
 		return u.Email, true
-	case plan.FieldFirstName:
+	case FieldFirstName:
 		return u.FirstName, true
-	case plan.FieldLastName:
+	case FieldLastName:
 		return u.LastName, true
-	case plan.FieldRole:
+	case FieldRole:
 		return string(u.Role), true
-	case plan.FieldUserGroup:
-		return idText(u.GroupID), true
-	case plan.FieldUserExtID:
+	case FieldUserGroup:
+		return fmtID(u.GroupID), true
+	case FieldUserExtID:
 		return u.ExtID, true
-	case plan.FieldUserStatus:
+	case FieldUserStatus:
 		if u.Status == "" {
 			return string(state.StatusActive), true
 		}
 		return string(u.Status), true
 	}
 	return "", false
-}
-
-// sameValue compares a planned before-value with the value now, the way the
-// planner compares: ids as numbers, phones as E.164, states as USPS codes,
-// emails ignoring case, roles in any spelling, text after collapsing
-// whitespace.
-func sameValue(field, planned, now string) bool {
-	if planned == now {
-		return true
-	}
-	switch field {
-	case plan.FieldParent, plan.FieldIndustryID, plan.FieldUserGroup:
-		a, errA := parseID(planned)
-		b, errB := parseID(now)
-		return errA == nil && errB == nil && a == b
-	case plan.FieldPhone:
-		return normalize.PhoneEqual(planned, now, "")
-	case plan.FieldState:
-		a, okA := normalize.State(planned)
-		b, okB := normalize.State(now)
-		if okA && okB {
-			return a == b
-		}
-	case plan.FieldUsername:
-		return normalize.Key(planned) == normalize.Key(now)
-	case plan.FieldRole:
-		a, okA := state.ParseRole(planned)
-		b, okB := state.ParseRole(now)
-		return okA && okB && a == b
-	case plan.FieldUserStatus:
-		return strings.EqualFold(orActive(planned), orActive(now))
-	}
-	return normalize.Text(planned) == normalize.Text(now)
-}
-
-func orActive(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return string(state.StatusActive)
-	}
-	return strings.TrimSpace(s)
-}
-
-func parseID(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	return strconv.ParseInt(s, 10, 64)
 }

@@ -1,10 +1,15 @@
-// Package normalize turns the values of an export, and the values Convirza
-// returns, into one canonical form, so that equal things compare equal.
+// Package normalize is the one home of the rules of equality and identity:
+// the canonical forms of an export's values and of Convirza's (text,
+// phones in their region, US states and ZIPs, countries), the keys records
+// are matched by (ext ids, emails), and the rules that say whether two
+// values of a field are the same (equal.go). The loader, the planner and
+// the stale check all import it; none of them compares values any other
+// way.
 //
 // Invariant: every function here is pure and safe for concurrent use (the
-// phone fast path keeps a lock-free cache whose content is a function of the
-// phonenumbers metadata alone). The loader calls them when it reads a row;
-// the planner calls them again on Convirza's values before it compares.
+// phone fast path and the state memo keep lock-free caches whose content is
+// a function of their inputs alone). It does no I/O and imports nothing of
+// this module but sync/state.
 package normalize
 
 import (
@@ -53,20 +58,6 @@ func isTidy(s string) bool {
 		}
 	}
 	return true
-}
-
-// IsUS reports whether a row's country (as exported; "" counts as US) is
-// the United States.
-func IsUS(country string) bool {
-	switch country {
-	case "", "US", "USA", "United States", "United States of America":
-		return true
-	}
-	switch strings.ToUpper(strings.Join(strings.FieldsFunc(country, func(r rune) bool { return r == '.' || r == ' ' }), "")) {
-	case "", "US", "USA", "UNITEDSTATES", "UNITEDSTATESOFAMERICA":
-		return true
-	}
-	return false
 }
 
 // State returns the USPS code of a US state, district or territory given
@@ -143,4 +134,12 @@ func digits(s string) bool {
 
 // Key folds a value for case-insensitive matching (emails, industry names,
 // sibling names): trimmed, whitespace collapsed, lower case.
-func Key(s string) string { return strings.ToLower(Text(s)) }
+func Key(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || c >= 'A' && c <= 'Z' || c <= ' ' && (c != ' ' || i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return strings.ToLower(Text(s))
+		}
+	}
+	return s // already folded: the common case, without allocating
+}

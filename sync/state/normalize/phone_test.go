@@ -409,15 +409,44 @@ func TestTextStateZip(t *testing.T) {
 			t.Errorf("Zip(%q) = %q, %v, %v", tt.in, got, padded, err)
 		}
 	}
-	regions := map[string]string{"": "US", "USA": "US", "Canada": "CA", "ca": "CA", "United Kingdom": "GB", "DE": "DE", "Narnia": ""}
-	for in, want := range regions {
-		if got, _ := CountryRegion(in); got != want {
-			t.Errorf("CountryRegion(%q) = %q, want %q", in, got, want)
+	if !ValidRegion("gb") || ValidRegion("XX") {
+		t.Error("ValidRegion")
+	}
+}
+
+func TestCountryRegion(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""}, {"Narnia", ""},
+		// English, codes, common spellings
+		{"US", "US"}, {"USA", "US"}, {"U.S.A.", "US"}, {"United States", "US"}, {"united states of america", "US"},
+		{"Canada", "CA"}, {"ca", "CA"}, {"CAN", "CA"}, {"United Kingdom", "GB"}, {"UK", "GB"}, {"GBR", "GB"},
+		{"Germany", "DE"}, {"DE", "DE"}, {"DEU", "DE"}, {"Spain", "ES"}, {"ESP", "ES"}, {"Austria", "AT"}, {"AUT", "AT"},
+		// the country's own language, with or without its accents
+		{"Deutschland", "DE"}, {"España", "ES"}, {"Espana", "ES"}, {"Österreich", "AT"}, {"OSTERREICH", "AT"},
+		{"Schweiz", "CH"}, {"Suisse", "CH"}, {"Svizzera", "CH"}, {"België", "BE"}, {"Belgique", "BE"},
+		{"Nederland", "NL"}, {"México", "MX"}, {"Sverige", "SE"}, {"Polska", "PL"}, {"Italia", "IT"},
+		{"Brasil", "BR"}, {"Danmark", "DK"}, {"Suomi", "FI"}, {"Norge", "NO"}, {"Éire", "IE"}, {"日本", "JP"},
+	}
+	for _, tt := range tests {
+		got, ok := CountryRegion(tt.in)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("CountryRegion(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 		}
 	}
-	if diff := cmp.Diff([]bool{true, true, false}, []bool{IsUS("U.S.A."), IsUS(""), IsUS("Canada")}); diff != "" {
-		t.Error(diff)
+	rows := []struct{ country, region, want string }{
+		{"", "", "US"}, {"", "de", "DE"}, {"United States", "DE", "US"}, {"USA", "GB", "US"}, {"Deutschland", "US", "DE"},
 	}
+	for _, tt := range rows {
+		if got, ok := RowRegion(tt.country, tt.region); got != tt.want || !ok {
+			t.Errorf("RowRegion(%q, %q) = %q, %v; want %q", tt.country, tt.region, got, ok, tt.want)
+		}
+	}
+	if got, ok := RowRegion("Narnia", "US"); got != "" || ok {
+		t.Errorf("RowRegion(Narnia) = %q, %v; want unknown", got, ok)
+	}
+}
+
+func TestValidRegion(t *testing.T) {
 	if !ValidRegion("gb") || ValidRegion("XX") {
 		t.Error("ValidRegion")
 	}

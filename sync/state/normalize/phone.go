@@ -54,6 +54,10 @@ func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	return phoneSlow(s, region)
 }
 
+// Region is a phone region as given (a mapping's phone_region, a plan's
+// region) in its canonical form: upper case, "" meaning DefaultRegion.
+func Region(region string) string { return normRegion(region) }
+
 func normRegion(region string) string {
 	region = strings.ToUpper(strings.TrimSpace(region))
 	if region == "" {
@@ -209,43 +213,4 @@ func nanpValid(d *[10]byte) bool {
 	}
 	w.Or(bits << shift)
 	return valid
-}
-
-// PhoneEqual compares two numbers as E.164, falling back to text when one
-// does not parse.
-func PhoneEqual(a, b, region string) bool {
-	na, ea := Phone(a, region)
-	nb, eb := Phone(b, region)
-	if ea != nil || eb != nil {
-		return Text(a) == Text(b)
-	}
-	return na == nb
-}
-
-// CountryRegion returns the phone region (ISO 3166 alpha-2) of a country
-// as a CRM exports it: a two-letter code, or a common English name ("",
-// false when it is not known; the caller then keeps its default region).
-func CountryRegion(country string) (string, bool) {
-	k := strings.ToUpper(strings.Join(strings.FieldsFunc(country, func(r rune) bool { return r == '.' || r == ' ' }), ""))
-	if IsUS(country) {
-		return "US", true
-	}
-	if r, ok := countryRegions[k]; ok {
-		return r, true
-	}
-	if len(k) == 2 && phonenumbers.GetSupportedRegions()[k] {
-		return k, true
-	}
-	return "", false
-}
-
-var countryRegions = map[string]string{
-	"CANADA": "CA", "MEXICO": "MX", "UNITEDKINGDOM": "GB", "UK": "GB", "GREATBRITAIN": "GB",
-	"ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB", "IRELAND": "IE", "AUSTRALIA": "AU",
-	"NEWZEALAND": "NZ", "GERMANY": "DE", "FRANCE": "FR", "SPAIN": "ES", "ITALY": "IT",
-	"NETHERLANDS": "NL", "BELGIUM": "BE", "SWITZERLAND": "CH", "AUSTRIA": "AT", "SWEDEN": "SE",
-	"NORWAY": "NO", "DENMARK": "DK", "FINLAND": "FI", "PORTUGAL": "PT", "POLAND": "PL",
-	"INDIA": "IN", "JAPAN": "JP", "CHINA": "CN", "SINGAPORE": "SG", "BRAZIL": "BR",
-	"PUERTORICO": "PR", "GUAM": "GU", "PHILIPPINES": "PH", "ISRAEL": "IL", "SOUTHAFRICA": "ZA",
-	"CAN": "CA", "MEX": "MX", "GBR": "GB", "AUS": "AU", "DEU": "DE", "FRA": "FR",
 }

@@ -1,4 +1,4 @@
-package apply
+package plan
 
 import (
 	"cmp"
@@ -7,8 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/convirza-sync/convirza-sync/mapping/normalize"
-	"github.com/convirza-sync/convirza-sync/sync/plan"
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 // ReasonNoUndoDelete is the reason an undo plan gives for each delete that
@@ -27,13 +26,13 @@ const ReasonNoUndoDelete = "a delete cannot be undone"
 // The undo plan is a normal plan of the same version and account, which
 // Apply and CheckStale accept; its before-values are the values the run
 // wrote. Undo is pure.
-func Undo(p *plan.Plan, res *Results) *plan.Plan {
-	out := &plan.Plan{Version: p.Version, Account: p.Account, Policy: p.Policy, UsersManaged: p.UsersManaged, Changes: []plan.Change{}}
+func Undo(p *Plan, res []Result) *Plan {
+	out := &Plan{Version: p.Version, Account: p.Account, Policy: p.Policy, UsersManaged: p.UsersManaged, Changes: []Change{}}
 	if res == nil {
 		return out
 	}
-	byChange := map[int]plan.Result{}
-	for _, r := range res.Results {
+	byChange := map[int]Result{}
+	for _, r := range res {
 		if r.Change != 0 {
 			byChange[r.Change] = r
 		}
@@ -43,12 +42,12 @@ func Undo(p *plan.Plan, res *Results) *plan.Plan {
 	created := map[string]int64{}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if r, ok := byChange[c.ID]; ok && r.Outcome.Done() && c.Action == plan.Create && c.Kind == plan.KindGroup && r.ObjectID != 0 {
-			created[createKey(c)] = r.ObjectID
+		if r, ok := byChange[c.ID]; ok && r.Outcome.Done() && c.Action == Create && c.Kind == KindGroup && r.ObjectID != 0 {
+			created[c.CreateKey()] = r.ObjectID
 		}
 	}
-	resolve := func(r plan.Ref) plan.Ref {
-		if symbolic(r) {
+	resolve := func(r Ref) Ref {
+		if r.Symbolic() {
 			if id, ok := created[r.ExtID]; ok {
 				r.ID = id
 			}
@@ -57,14 +56,14 @@ func Undo(p *plan.Plan, res *Results) *plan.Plan {
 	}
 
 	// The inverse of every change that was done, by index into p.Changes.
-	inverse := map[int]plan.Change{}
+	inverse := map[int]Change{}
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		r, ok := byChange[c.ID]
 		if !ok || !r.Outcome.Done() {
 			continue
 		}
-		if c.Action == plan.Delete {
+		if c.Action == Delete {
 			ref := *c
 			ref.ID, ref.After, ref.Source = 0, nil, nil
 			ref.Parent = resolve(c.Parent)
@@ -83,10 +82,10 @@ func Undo(p *plan.Plan, res *Results) *plan.Plan {
 	// Dependencies, reversed: when c waited on d, the undo of d waits on the
 	// undo of c. A change without an undo (a delete) passes its own
 	// dependencies on.
-	g, err := newGraph(p.Changes)
+	g, err := NewGraph(p.Changes)
 	var deps [][]int
 	if err == nil {
-		deps = g.deps
+		deps = g.Deps
 	} else {
 		// Apply refuses such a plan, so nothing of it was applied; run the
 		// undo strictly one by one all the same.
@@ -160,30 +159,30 @@ func Undo(p *plan.Plan, res *Results) *plan.Plan {
 }
 
 // invert returns the change that takes c back, given its result.
-func invert(c *plan.Change, r plan.Result, resolve func(plan.Ref) plan.Ref) (plan.Change, bool) {
+func invert(c *Change, r Result, resolve func(Ref) Ref) (Change, bool) {
 	id := r.ObjectID
 	if id == 0 {
 		id = c.ObjectID
 	}
-	u := plan.Change{Kind: c.Kind, Key: c.Key, ObjectID: id, Name: c.Name, Parent: resolve(c.Parent)}
+	u := Change{Kind: c.Kind, Key: c.Key, ObjectID: id, Name: c.Name, Parent: resolve(c.Parent)}
 	switch c.Action {
-	case plan.Create:
+	case Create:
 		if id == 0 {
-			return plan.Change{}, false
+			return Change{}, false
 		}
-		u.Action = plan.Delete
+		u.Action = Delete
 		u.Reason = fmt.Sprintf("undo change %d: remove the %s it created", c.ID, c.Kind)
 		return u, true
-	case plan.Update, plan.Adopt:
-		u.Action = plan.Update
-	case plan.Rename, plan.Move:
+	case Update, Adopt:
+		u.Action = Update
+	case Rename, Move:
 		u.Action = c.Action
-	case plan.Deactivate:
-		u.Action = plan.Reactivate
-	case plan.Reactivate:
-		u.Action = plan.Deactivate
+	case Deactivate:
+		u.Action = Reactivate
+	case Reactivate:
+		u.Action = Deactivate
 	default:
-		return plan.Change{}, false
+		return Change{}, false
 	}
 	u.Reason = fmt.Sprintf("undo change %d (%s)", c.ID, c.Action)
 	if c.Reason != "" {
@@ -195,7 +194,7 @@ func invert(c *plan.Change, r plan.Result, resolve func(plan.Ref) plan.Ref) (pla
 		to := resolve(c.Parent)
 		u.Parent, u.FromParent = from, &to
 	}
-	pf := parentField(c.Kind)
+	pf := c.Kind.ParentField()
 	for _, f := range c.Fields {
 		before, beforeLabel := f.After, f.AfterLabel
 		if f.Field == pf && before == "" {
@@ -206,9 +205,9 @@ func invert(c *plan.Change, r plan.Result, resolve func(plan.Ref) plan.Ref) (pla
 				}
 			}
 		}
-		u.Fields = append(u.Fields, plan.FieldChange{Field: f.Field, Before: before, After: f.Before, BeforeLabel: beforeLabel, AfterLabel: f.BeforeLabel})
+		u.Fields = append(u.Fields, FieldChange{Field: f.Field, Before: before, After: f.Before, BeforeLabel: beforeLabel, AfterLabel: f.BeforeLabel})
 		switch f.Field {
-		case plan.FieldName, plan.FieldUsername:
+		case FieldName, FieldUsername:
 			u.Name = f.Before
 		}
 	}
@@ -219,17 +218,17 @@ func invert(c *plan.Change, r plan.Result, resolve func(plan.Ref) plan.Ref) (pla
 // named by id, and each group that the undo moves back put under the group
 // it moves to, when the tree holds that group. Parents come before
 // children, siblings by name.
-func undoTree(tree []plan.Node, changes []plan.Change, resolve func(plan.Ref) plan.Ref) []plan.Node {
+func undoTree(tree []Node, changes []Change, resolve func(Ref) Ref) []Node {
 	if len(tree) == 0 {
 		return nil
 	}
-	key := func(r plan.Ref) string {
+	key := func(r Ref) string {
 		if r.ExtID != "" {
 			return "ext:" + r.ExtID
 		}
 		return "id:" + strconv.FormatInt(r.ID, 10)
 	}
-	nodes := make([]plan.Node, len(tree))
+	nodes := make([]Node, len(tree))
 	at := map[string]int{}
 	for i, n := range tree {
 		n.Ref, n.Parent = resolve(n.Ref), resolve(n.Parent)
@@ -239,7 +238,7 @@ func undoTree(tree []plan.Node, changes []plan.Change, resolve func(plan.Ref) pl
 			at["id:"+strconv.FormatInt(n.Ref.ID, 10)] = i
 		}
 	}
-	find := func(r plan.Ref) (int, bool) {
+	find := func(r Ref) (int, bool) {
 		if r.ExtID != "" {
 			if i, ok := at["ext:"+r.ExtID]; ok {
 				return i, true
@@ -252,10 +251,10 @@ func undoTree(tree []plan.Node, changes []plan.Change, resolve func(plan.Ref) pl
 		return 0, false
 	}
 	for _, c := range changes {
-		if c.Kind != plan.KindGroup || c.Action != plan.Move {
+		if c.Kind != KindGroup || c.Action != Move {
 			continue
 		}
-		i, ok := find(plan.Ref{ID: c.ObjectID, ExtID: c.Key})
+		i, ok := find(Ref{ID: c.ObjectID, ExtID: c.Key})
 		if !ok {
 			continue
 		}
@@ -278,7 +277,7 @@ func undoTree(tree []plan.Node, changes []plan.Change, resolve func(plan.Ref) pl
 		return cmp.Or(cmp.Compare(normalize.Key(nodes[a].Ref.Name), normalize.Key(nodes[b].Ref.Name)),
 			cmp.Compare(nodes[a].Ref.ExtID, nodes[b].Ref.ExtID), cmp.Compare(nodes[a].Ref.ID, nodes[b].Ref.ID))
 	}
-	out := make([]plan.Node, 0, len(nodes))
+	out := make([]Node, 0, len(nodes))
 	placed := make([]bool, len(nodes))
 	var visit func(i int)
 	visit = func(i int) {
@@ -303,4 +302,18 @@ func undoTree(tree []plan.Node, changes []plan.Change, resolve func(plan.Ref) pl
 		visit(i)
 	}
 	return out
+}
+
+// indexHeap is a min-heap of ints.
+type indexHeap []int
+
+func (h indexHeap) Len() int           { return len(h) }
+func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *indexHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
