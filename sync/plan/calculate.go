@@ -582,7 +582,7 @@ func (p *planner) matchGroup(i int32) {
 	}
 	d := r.d
 	switch {
-	case d.IndustryID != nil && *d.IndustryID == 0, d.Industry != nil && nameKey(*d.Industry) == "":
+	case d.IndustryID != nil && *d.IndustryID == 0, d.Industry != nil && normalize.Key(*d.Industry) == "":
 		// The API documents no way to unset industry_id; the mapping
 		// refuses "empty: clear" on it, and so does the plan.
 		p.groupProblem(i, FieldIndustryID, "the industry cannot be cleared: the API documents no way to unset it")
