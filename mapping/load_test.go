@@ -506,7 +506,7 @@ func TestFileErrors(t *testing.T) {
 		{
 			name:    "an unknown key in a combined file",
 			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "odd.json", "{\n  \"groups\": [{\"org_unit_ext_id\": \"A\", \"org_unit_name\": \"A\"}],\n  \"teams\": []\n}\n")},
-			wantErr: []*FileError{{File: "odd.json", Line: 3, Message: `unknown key "teams" in a combined export: it holds "groups" and "users"`}},
+			wantErr: []*FileError{{File: "odd.json", Line: 3, Message: `unknown key "teams" at the top of the export: it holds either "groups" and "users" (a combined export) or "records" (a Salesforce query result)`}},
 		},
 		{
 			name:    "a CSV given as both groups and users",
