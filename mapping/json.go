@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -110,11 +109,9 @@ func (j *jsonFile) locate() int64 {
 // the mapping, or a combined {"groups": [...], "users": [...]} object with
 // canonical keys. k is what the file was given as.
 func (l *loader) readJSON(src io.Reader, file string, k kind) []*FileError {
-	br := bufio.NewReaderSize(src, 64<<10)
-	var bom int64
-	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
-		br.Discard(3)
-		bom = 3
+	br, bom, fault := textReader(src, l.enc)
+	if fault != "" {
+		return []*FileError{{File: file, Message: fault}}
 	}
 	lc := &lineCounter{r: br, off: bom}
 	j := &jsonFile{l: l, file: file, lc: lc, dec: json.NewDecoder(lc), bom: bom}

@@ -78,11 +78,6 @@ func TestGroupRowProblems(t *testing.T) {
 			keys: []string{"A2"},
 		},
 		{
-			name: "invalid UTF-8",
-			data: groupsHeader + "A1,Acme,,,Bost\xffon,MA,02134,,\n",
-			want: []want{{2, "city", "A1", E, "invalid UTF-8"}},
-		},
-		{
 			name: "missing ext id",
 			data: groupsHeader + ",Acme,,,,,,,\n",
 			want: []want{{2, "org_unit_ext_id", "", E, "missing org_unit_ext_id"}},
@@ -515,8 +510,8 @@ func TestFileErrors(t *testing.T) {
 		},
 		{
 			name:    "an unknown extension",
-			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "export.xlsx", "PK")},
-			wantErr: []*FileError{{File: "export.xlsx", Message: "cannot tell the format of export.xlsx from its extension; use --input-format csv or json"}},
+			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "export.dat", "PK")},
+			wantErr: []*FileError{{File: "export.dat", Message: "cannot tell the format of export.dat from its extension; use --input-format csv, json or xlsx"}},
 		},
 		{
 			name: "both files fail: both are listed",
@@ -568,7 +563,7 @@ func TestLoadOptionsErrors(t *testing.T) {
 	if _, err := Load(LoadOptions{}); err == nil {
 		t.Error("no inputs: no error")
 	}
-	if _, err := Load(LoadOptions{GroupsPath: "x.csv", Format: "xlsx"}); err == nil || !strings.Contains(err.Error(), "xlsx") {
+	if _, err := Load(LoadOptions{GroupsPath: "x.csv", Format: "xml"}); err == nil || !strings.Contains(err.Error(), "xml") {
 		t.Errorf("bad format: %v", err)
 	}
 }

@@ -37,6 +37,11 @@ type Mapping struct {
 	// a country code ("" means US). A row whose country column names
 	// another country uses that country instead.
 	PhoneRegion string `yaml:"phone_region"`
+	// Encoding, Delimiter and Sheet say how to read the export files, as
+	// --encoding, --delimiter and --sheet do (the flags win).
+	Encoding  string `yaml:"encoding"`
+	Delimiter string `yaml:"delimiter"`
+	Sheet     string `yaml:"sheet"`
 }
 
 // GroupsMapping is the groups part of a Mapping.
@@ -244,6 +249,12 @@ func (m *Mapping) validate(line func(path ...string) int) []*FileError {
 	}
 	if r := m.PhoneRegion; r != "" && !normalize.ValidRegion(r) {
 		add(line("phone_region"), "phone_region: %q is not a region phonenumbers knows (use a code such as US, CA, GB)", r)
+	}
+	if _, err := ParseEncoding(m.Encoding); err != nil {
+		add(line("encoding"), "encoding: %v", err)
+	}
+	if _, err := ParseDelimiter(m.Delimiter); err != nil {
+		add(line("delimiter"), "delimiter: %v", err)
 	}
 	for _, k := range sortedKeys(m.Groups.Industries) {
 		if strings.TrimSpace(k) == "" || strings.TrimSpace(m.Groups.Industries[k]) == "" {
