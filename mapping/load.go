@@ -100,10 +100,11 @@ type loader struct {
 	region    string
 	ds        *state.DesiredState
 	problems  []problem
-	files     map[string]int // file -> order, for sorting problems
-	enc       string         // "" (auto) or one of Encodings
-	comma     rune           // 0 (detect) or the CSV delimiter
-	sheet     string         // "" (the first) or an XLSX sheet
+	files     map[string]int    // file -> order, for sorting problems
+	enc       string            // "" (auto) or one of Encodings
+	comma     rune              // 0 (detect) or the CSV delimiter
+	sheet     string            // "" (the first) or an XLSX sheet
+	sheets    map[string]string // file -> the sheet read, for XLSX exports
 	g         groupSet
 	u         userSet
 	slab      strSlab
@@ -121,6 +122,7 @@ func newLoader(m *Mapping, rootExtID string) *loader {
 		rootExtID: strings.TrimSpace(rootExtID),
 		region:    m.PhoneRegion,
 		files:     map[string]int{},
+		sheets:    map[string]string{},
 		ds: &state.DesiredState{
 			UserMatch:        m.Users.Match,
 			IndustrySynonyms: m.industrySynonyms(),
@@ -159,6 +161,12 @@ func (l *loader) readSettings(opts LoadOptions) error {
 	return nil
 }
 
+// source is the position of a row: a file and line, and for a workbook
+// the sheet.
+func (l *loader) source(file string, line int) state.Source {
+	return state.Source{File: file, Line: line, Sheet: l.sheets[file]}
+}
+
 func (l *loader) fileOrder(file string) int {
 	if o, ok := l.files[file]; ok {
 		return o
@@ -169,7 +177,7 @@ func (l *loader) fileOrder(file string) int {
 
 func (l *loader) add(sev state.Severity, k kind, file string, line int, column, key, msg string) {
 	l.problems = append(l.problems, problem{
-		Problem: state.Problem{Source: state.Source{File: file, Line: line}, Kind: k.String(), Key: key, Column: column, Severity: sev, Message: msg},
+		Problem: state.Problem{Source: l.source(file, line), Kind: k.String(), Key: key, Column: column, Severity: sev, Message: msg},
 		file:    l.fileOrder(file),
 		seq:     len(l.problems),
 	})
@@ -362,7 +370,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	}
 	var gv state.DesiredGroup
 	g := &gv
-	g.Source = state.Source{File: r.file, Line: r.line}
+	g.Source = l.source(r.file, r.line)
 	g.ExtID = c.required(gExtID, "org_unit_ext_id, the group's key")
 	g.Name = normalize.Text(c.required(gName, "org_unit_name"))
 
@@ -475,7 +483,7 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 		}
 	}
 	var u state.DesiredUser
-	u.Source = state.Source{File: r.file, Line: r.line}
+	u.Source = l.source(r.file, r.line)
 	if email := c.required(uEmail, "email"); email != "" {
 		if validEmail(email) {
 			u.Email = email
