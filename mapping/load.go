@@ -331,6 +331,18 @@ func (c *rowConv) get(f field) (string, bool) {
 	return v, true
 }
 
+// peek returns a field's cleaned value without reporting a fault.
+func (c *rowConv) peek(f field) string {
+	if !c.r.has[f] || c.r.mask&(1<<f) != 0 {
+		return ""
+	}
+	v, _, fault := cleanCell(&fieldsOf(c.sec.kind)[f], c.r.vals[f])
+	if fault != "" {
+		return ""
+	}
+	return v
+}
+
 // required returns a required field's value, reporting it when missing.
 func (c *rowConv) required(f field, what string) string {
 	if !c.r.has[f] {
@@ -386,6 +398,18 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	country, _ := c.get(gCountry)
 	country = normalize.Text(country)
 	us := normalize.IsUS(country)
+	hint := ""
+	if country == "" {
+		// No country: the US rules apply, unless the state and the postal
+		// code both say plainly that the row is Canadian.
+		_, prov := canadianProvince(c.peek(gState))
+		_, post := canadianPostal(c.peek(gZip))
+		if prov && post {
+			us, country = false, "Canada"
+		} else {
+			hint = countryHint
+		}
+	}
 
 	if v, ok := c.get(gAddress); ok {
 		g.Address = c.opt(gAddress, normalize.Text(v))
@@ -398,7 +422,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 			if us {
 				code, valid := normalize.State(v)
 				if !valid {
-					c.err(gState, "not a US state: %q", v)
+					c.err(gState, "not a US state: %q%s", v, hint)
 					ok = false
 				}
 				v = code
@@ -416,7 +440,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 				z, padded, err := normalize.Zip(v)
 				switch {
 				case err != nil:
-					c.err(gZip, "not a US ZIP code: %q", v)
+					c.err(gZip, "not a US ZIP code: %q%s", v, hint)
 					ok = false
 				case padded:
 					c.warn(gZip, "ZIP %q padded to %q (Excel dropped the leading zero)", v, z)
@@ -500,9 +524,12 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 	v, ok := c.get(uRole)
 	switch {
 	case ok && v != "":
-		role, ok := state.ParseRole(v)
+		role, ok := sec.roles[normalize.Key(v)]
 		if !ok {
-			c.err(uRole, "unknown role %q (use admin, standard or readonly)", v)
+			role, ok = state.ParseRole(v)
+		}
+		if !ok {
+			c.err(uRole, "%s", unknownRole(v))
 		} else {
 			u.Role = &role
 		}

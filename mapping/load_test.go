@@ -317,7 +317,7 @@ func TestUserRowProblems(t *testing.T) {
 		{
 			name: "unknown role spelling",
 			data: usersHeader + "a@example.com,,,superuser,,\nb@example.com,,,Read Only User,,\nc@example.com,,,Standard User,,\nd@example.com,,,#N/A,,\n",
-			want: []want{{2, "role", "a@example.com", E, `unknown role "superuser" (use admin, standard or readonly)`}},
+			want: []want{{2, "role", "a@example.com", E, `unknown role "superuser" (Convirza's roles are admin, standard and readonly)`}},
 			keys: []string{"b@example.com", "c@example.com", "d@example.com"},
 		},
 		{

@@ -77,6 +77,9 @@ type UsersMapping struct {
 	// user_ext_id can be cleared. An empty group_ext_id means the root
 	// unless the mapping says "group_ext_id: ignore".
 	Empty map[string]EmptyPolicy `yaml:"empty"`
+	// Roles maps a CRM role word ("System Administrator") to a Convirza
+	// role (admin, standard or readonly), as Industries does for groups.
+	Roles map[string]string `yaml:"roles"`
 	// OptionalColumns is as for groups; email (and user_ext_id when
 	// matching by it) must be there.
 	OptionalColumns bool `yaml:"-"`
@@ -250,6 +253,11 @@ func (m *Mapping) validate(line func(path ...string) int) []*FileError {
 	if r := m.PhoneRegion; r != "" && !normalize.ValidRegion(r) {
 		add(line("phone_region"), "phone_region: %q is not a region phonenumbers knows (use a code such as US, CA, GB)", r)
 	}
+	for _, k := range sortedKeys(m.Users.Roles) {
+		if _, ok := state.ParseRole(m.Users.Roles[k]); !ok || strings.TrimSpace(k) == "" {
+			add(line("users", "roles", k), "users.roles: %q -> %q: map a CRM word to admin, standard or readonly", k, m.Users.Roles[k])
+		}
+	}
 	if _, err := ParseEncoding(m.Encoding); err != nil {
 		add(line("encoding"), "encoding: %v", err)
 	}
@@ -281,6 +289,7 @@ func (m *Mapping) section(k kind, canonical bool) *section {
 		if r, ok := state.ParseRole(m.Users.Defaults.Role); ok {
 			s.defaultRole = r
 		}
+		s.roles = m.roleSynonyms()
 	}
 	if len(cols) == 0 || canonical {
 		cols, s.optional = nil, true
