@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,5 +76,33 @@ func TestCanadianPostal(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("canadianPostal(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+// TestMappingBounds: a mapping over the size limit, or whose aliases
+// expand past the node limit ("billion laughs"), is refused before it is
+// decoded; a few aliases are fine.
+func TestMappingBounds(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		laughs += n + ": &" + n + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = n
+	}
+	tests := []struct{ name, yaml, want string }{
+		{"billion laughs", laughs, "expands to more than 100000 values"},
+		{"too big", "groups:\n  industries:\n" + strings.Repeat("    aaaaaaaaaaaaaaaaaaaaaaaaa: bbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n", 20000), "a mapping is at most 1048576"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseMapping([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	ok := "x: &cols {org_unit_ext_id: Id, org_unit_name: Name}\ngroups:\n  columns: *cols\n"
+	if _, err := ParseMapping([]byte(ok)); err != nil && strings.Contains(err.Error(), "expands") {
+		t.Errorf("a single alias refused: %v", err)
 	}
 }

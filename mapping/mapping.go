@@ -12,7 +12,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/convirza-sync/convirza-sync/mapping/normalize"
 	"github.com/convirza-sync/convirza-sync/sync/state"
@@ -112,6 +111,9 @@ func DefaultMapping() *Mapping {
 
 // LoadMapping reads and checks a mapping file.
 func LoadMapping(path string) (*Mapping, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > maxMappingBytes {
+		return nil, &FileError{File: filepath.Base(path), Message: fmt.Sprintf("mapping: the file is %d bytes; a mapping is at most %d (is this the right file?)", st.Size(), maxMappingBytes)}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &FileError{File: filepath.Base(path), Message: "read the mapping file", Err: err}
@@ -134,6 +136,10 @@ func ReadMapping(fsys fs.FS, name string) (*Mapping, error) {
 func ParseMapping(b []byte) (*Mapping, error) { return parseMapping(b, "") }
 
 func parseMapping(b []byte, file string) (*Mapping, error) {
+	tree, fe := checkMappingBounds(b, file)
+	if fe != nil {
+		return nil, fe
+	}
 	var m Mapping
 	if err := yaml.UnmarshalWithOptions(b, &m, yaml.Strict()); err != nil {
 		fe := &FileError{File: file, Message: "mapping: " + err.Error(), Err: err}
@@ -146,9 +152,8 @@ func parseMapping(b []byte, file string) (*Mapping, error) {
 		}
 		return nil, fe
 	}
-	tree, err := parser.ParseBytes(b, 0)
-	if err != nil {
-		return nil, &FileError{File: file, Message: "mapping: " + err.Error(), Err: err}
+	if tree == nil {
+		return nil, &FileError{File: file, Message: "mapping: the file is not YAML"}
 	}
 	if len(m.Groups.Columns) == 0 {
 		m.Groups.OptionalColumns = true
