@@ -40,6 +40,9 @@ func cleanCell(f *fieldInfo, raw string) (val string, null bool, fault string) {
 		return "", false, "the cell holds the Excel error " + s + ": the formula behind it is broken and its value is lost"
 	}
 	if f.idLike {
+		if isSalesforceNullID(s) {
+			return "", true, ""
+		}
 		if s[0] == '\'' {
 			s = strings.TrimSpace(s[1:])
 			if s == "" {

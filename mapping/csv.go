@@ -33,40 +33,83 @@ import (
 // csvSource reads CSV records with their physical lines, and reads past a
 // malformed record instead of stopping.
 type csvSource struct {
-	src      io.ReadSeeker
+	src      io.ReadSeeker // the file, or its text decoded to UTF-8
 	r        *csv.Reader
+	guard    *recordGuard
+	comma    rune
 	base     int64 // absolute offset where r started
 	lineBase int   // physical lines before base
+	lastLine int   // the line of the last record read
+	// checkUTF8 says the text is read as is, so that bytes that are not
+	// UTF-8 are the file's fault (a decoded text is UTF-8 by making).
+	checkUTF8 bool
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-func newCSVSource(src io.ReadSeeker) (*csvSource, error) {
-	var head [3]byte
+// newCSVSource sniffs the file's encoding (a byte-order mark, or the
+// encoding given) and its delimiter (from the header line, unless comma is
+// given).
+func newCSVSource(src io.ReadSeeker, enc string, comma rune) (*csvSource, string, error) {
+	var head [512]byte
 	n, err := io.ReadFull(src, head[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, "", err
 	}
-	base := int64(0)
-	if n == 3 && bytes.Equal(head[:], utf8BOM) {
-		base = 3
+	sn := sniffHead(head[:n], enc)
+	if sn.fault != "" {
+		return nil, sn.fault, nil
 	}
-	c := &csvSource{src: src}
-	if err := c.restart(base, 0); err != nil {
-		return nil, err
+	if sn.xlsx {
+		return nil, "the file is an Excel workbook (a zip archive), not CSV: name it .xlsx, or pass --input-format xlsx", nil
 	}
-	return c, nil
+	c := &csvSource{src: src, comma: comma, checkUTF8: sn.enc == ""}
+	if sn.enc != "" {
+		if c.src, err = newDecodedSource(src, sn.enc); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := c.restart(sn.skip, 0); err != nil {
+		return nil, "", err
+	}
+	return c, "", nil
 }
 
 func (c *csvSource) restart(base int64, lineBase int) error {
 	if _, err := c.src.Seek(base, io.SeekStart); err != nil {
 		return fmt.Errorf("seek to byte %d: %w", base, err)
 	}
-	c.r = csv.NewReader(bufio.NewReaderSize(c.src, 64<<10))
+	br := bufio.NewReaderSize(c.src, 64<<10)
+	if c.comma == 0 {
+		c.comma = detectDelimiter(firstLine(br))
+	}
+	c.guard = &recordGuard{r: br, limit: maxRecordBytes}
+	c.r = csv.NewReader(c.guard)
+	c.r.Comma = c.comma
 	c.r.FieldsPerRecord = -1 // ragged rows are a row problem, checked by the loader
 	c.r.ReuseRecord = true
 	c.base, c.lineBase = base, lineBase
 	return nil
+}
+
+// tooLongError is a record over maxRecordBytes; after is the line of the
+// record before it.
+type tooLongError struct{ after int }
+
+func (e *tooLongError) Error() string { return e.fileError("").Message }
+func (e *tooLongError) Unwrap() error { return errRecordTooLong }
+
+func (e *tooLongError) fileError(file string) *FileError {
+	return &FileError{File: file, Line: e.after + 1, Message: fmt.Sprintf(
+		"the record that starts on line %d is longer than %s: a quote that is never closed, or a file that is not CSV (nothing after it was read)",
+		e.after+1, sizeText(maxRecordBytes)), Err: errRecordTooLong}
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // offset is the absolute byte offset the reader has consumed.
@@ -86,18 +129,24 @@ type badRecord struct {
 // slice is reused by the next call.
 func (c *csvSource) next() (rec []string, line int, bad *badRecord, err error) {
 	pre := c.offset()
+	c.guard.start = c.guard.off
 	rec, err = c.r.Read()
 	if err == nil {
 		l, _ := c.r.FieldPos(0)
-		return rec, c.lineBase + l, nil, nil
+		c.lastLine = c.lineBase + l
+		return rec, c.lastLine, nil, nil
 	}
 	if err == io.EOF {
 		return nil, 0, nil, io.EOF
+	}
+	if errors.Is(err, errRecordTooLong) {
+		return nil, 0, nil, &tooLongError{after: c.lastLine}
 	}
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
 		return nil, 0, nil, err
 	}
+	c.lastLine = c.lineBase + pe.StartLine
 	bad = &badRecord{
 		partial: rec,
 		line:    c.lineBase + pe.StartLine,
@@ -150,9 +199,12 @@ func (c *csvSource) resync(pre int64, startLine int) error {
 // is recorded by the caller, in file order. On two cores the parsing
 // overlaps the conversion; on one it costs a channel send per 512 rows.
 func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *FileError {
-	cs, err := newCSVSource(src)
+	cs, fault, err := newCSVSource(src, l.enc, l.comma)
 	if err != nil {
 		return &FileError{File: file, Message: "read the " + k.plural() + " export", Err: err}
+	}
+	if fault != "" {
+		return &FileError{File: file, Message: fault}
 	}
 	sec := l.m.section(k, false)
 	var header []string
@@ -163,13 +215,20 @@ func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *Fi
 		case err == io.EOF:
 			return &FileError{File: file, Message: "the export has no rows: the file is empty", Err: ErrNoRows}
 		case err != nil:
-			return &FileError{File: file, Message: "read the " + k.plural() + " export", Err: err}
+			return readFault(file, k, err)
 		case bad != nil:
 			return &FileError{File: file, Line: bad.line, Message: "the header cannot be parsed: " + describeCSVFault(bad)}
 		}
 		header, headerLine = append([]string(nil), rec...), line
 	}
-	lay, fe := resolveHeader(sec, header, file, headerLine)
+	if cs.checkUTF8 {
+		for _, h := range header {
+			if !utf8.ValidString(h) {
+				return notUTF8(file, headerLine, "", h)
+			}
+		}
+	}
+	lay, fe := resolveHeader(sec, header, file, headerLine, cs.comma)
 	if fe != nil {
 		return fe
 	}
@@ -278,13 +337,14 @@ func cutRecords(cs *csvSource, lay *layout, header []string, file string, out ch
 			return false
 		}
 	}
+loop:
 	for {
 		rec, line, bad, err := cs.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			b.err = &FileError{File: file, Message: "read the " + k.plural() + " export", Err: err}
+			b.err = readFault(file, k, err)
 			break
 		}
 		b.items = append(b.items, csvItem{})
@@ -309,7 +369,11 @@ func cutRecords(cs *csvSource, lay *layout, header []string, file string, out ch
 			it.msg = fmt.Sprintf("expected %d fields, got %d", lay.width, len(rec))
 		default:
 			it.row.line = line
-			cutRow(&it.row, rec, lay, n)
+			if bad := cutRow(&it.row, rec, lay, n, cs.checkUTF8); bad >= 0 {
+				b.items = b.items[:len(b.items)-1]
+				b.err = notUTF8(file, line, lay.cols[bad], rec[lay.index[bad]])
+				break loop
+			}
 			if it.row.mask == 0 && it.row.blank(n) {
 				it.kind = itemBlank
 			}
@@ -323,8 +387,19 @@ func cutRecords(cs *csvSource, lay *layout, header []string, file string, out ch
 	}
 }
 
-// cutRow fills a row with its mapped cells.
-func cutRow(r *rowIn, rec []string, lay *layout, n int) {
+// readFault is the file error of a read that failed.
+func readFault(file string, k kind, err error) *FileError {
+	var tl *tooLongError
+	if errors.As(err, &tl) {
+		return tl.fileError(file)
+	}
+	return &FileError{File: file, Message: "read the " + k.plural() + " export", Err: err}
+}
+
+// cutRow fills a row with its mapped cells. With checkUTF8, it returns
+// the first field whose cell is not UTF-8 (the file is in another
+// encoding), or -1.
+func cutRow(r *rowIn, rec []string, lay *layout, n int, checkUTF8 bool) int {
 	kept, total := 0, 0
 	for f := 0; f < n; f++ {
 		i := lay.index[f]
@@ -333,9 +408,8 @@ func cutRow(r *rowIn, rec []string, lay *layout, n int) {
 		}
 		v := rec[i]
 		r.has[f] = true
-		if !utf8.ValidString(v) {
-			r.fault(field(f), "invalid UTF-8 (save the export as UTF-8)")
-			v = ""
+		if checkUTF8 && !utf8.ValidString(v) {
+			return f
 		}
 		r.vals[f] = v
 		kept += len(v)
@@ -348,6 +422,7 @@ func cutRow(r *rowIn, rec []string, lay *layout, n int) {
 		// cells kept, so that the record's string can be freed.
 		packCells(r, n, kept)
 	}
+	return -1
 }
 
 func keyField(k kind) field {

@@ -120,6 +120,7 @@ type section struct {
 	// users only
 	match       state.UserMatch
 	defaultRole state.Role
+	roles       map[string]state.Role // users.roles, by normalize.Key
 }
 
 func (s *section) nfields() int { return len(fieldsOf(s.kind)) }

@@ -28,7 +28,7 @@ type layout struct {
 
 // resolveHeader matches a CSV header to the mapping. It fails, listing every
 // missing column with suggestions, when a mapped column is not there.
-func resolveHeader(sec *section, header []string, file string, line int) (*layout, *FileError) {
+func resolveHeader(sec *section, header []string, file string, line int, comma rune) (*layout, *FileError) {
 	lay := &layout{sec: sec, width: len(header)}
 	pos := make(map[string][]int, len(header))
 	cells := make([]string, len(header))
@@ -77,8 +77,14 @@ func resolveHeader(sec *section, header []string, file string, line int) (*layou
 				free = append(free, c)
 			}
 		}
+		var sep rune
+		if len(header) == 1 {
+			sep = seemsDelimited(header[0], comma)
+		}
 		for i := range missing {
-			missing[i].Suggestions = suggest(missing[i].Column, free)
+			if sep == 0 { // else the one cell is the whole line: no suggestion from it
+				missing[i].Suggestions = suggest(missing[i].Column, free)
+			}
 		}
 		msg := fmt.Sprintf("the header lacks %d mapped column", len(missing))
 		if len(missing) > 1 {
@@ -87,8 +93,8 @@ func resolveHeader(sec *section, header []string, file string, line int) (*layou
 		if sec.optional {
 			msg += fmt.Sprintf(" (no mapping names the %s columns, so they must carry the canonical names, or pass --mapping)", sec.kind.plural())
 		}
-		if len(header) == 1 && strings.ContainsAny(header[0], ";\t|") {
-			msg += " (the header is one cell: is the file separated by ';' or tabs rather than commas?)"
+		if sep != 0 {
+			msg += fmt.Sprintf(" (the header reads as one cell with %s as the delimiter, but it seems to be separated by %s: pass --delimiter %s, or delimiter: %s in the mapping)", delimName(comma), delimName(sep), delimFlag(sep), delimFlag(sep))
 		}
 		return nil, &FileError{File: file, Line: line, Message: msg, Missing: missing}
 	}

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -110,11 +109,9 @@ func (j *jsonFile) locate() int64 {
 // the mapping, or a combined {"groups": [...], "users": [...]} object with
 // canonical keys. k is what the file was given as.
 func (l *loader) readJSON(src io.Reader, file string, k kind) []*FileError {
-	br := bufio.NewReaderSize(src, 64<<10)
-	var bom int64
-	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
-		br.Discard(3)
-		bom = 3
+	br, bom, fault := textReader(src, l.enc)
+	if fault != "" {
+		return []*FileError{{File: file, Message: fault}}
 	}
 	lc := &lineCounter{r: br, off: bom}
 	j := &jsonFile{l: l, file: file, lc: lc, dec: json.NewDecoder(lc), bom: bom}
@@ -146,8 +143,46 @@ func (l *loader) readJSON(src io.Reader, file string, k kind) []*FileError {
 			case "groups":
 			case "users":
 				sk = kindUsers
+			case "totalSize", "nextRecordsUrl", "attributes":
+				// Salesforce's REST/Bulk envelope: only records matter.
+				var skip json.RawMessage
+				if err := j.dec.Decode(&skip); err != nil {
+					return append(errs, j.syntaxErr(err, "after \""+key+"\""))
+				}
+				continue
+			case "done":
+				var done any
+				if err := j.dec.Decode(&done); err != nil {
+					return append(errs, j.syntaxErr(err, "after \"done\""))
+				}
+				if done == false {
+					return append(errs, j.fail(at, "the export is one page of a larger Salesforce query (\"done\": false): fetch every page (follow nextRecordsUrl, or use the Bulk API) and export the whole result"))
+				}
+				continue
+			case "records":
+				if seen["groups"] || seen["users"] {
+					return append(errs, j.fail(at, "\"records\" (a Salesforce query result) cannot be mixed with \"groups\" and \"users\" (a combined export)"))
+				}
+				if seen[key] {
+					return append(errs, j.fail(at, "%q is given twice", key))
+				}
+				seen[key] = true
+				vt, err := j.dec.Token()
+				if err != nil {
+					return append(errs, j.syntaxErr(err, "after \"records\""))
+				}
+				if vt != json.Delim('[') {
+					return append(errs, j.fail(j.dec.InputOffset()-1, "\"records\" must be an array of rows"))
+				}
+				if fe := j.rows(k, l.m.section(k, false), j.dec.InputOffset()-1); fe != nil {
+					return append(errs, fe)
+				}
+				continue
 			default:
-				return append(errs, j.fail(at, "unknown key %q in a combined export: it holds \"groups\" and \"users\"", key))
+				return append(errs, j.fail(at, "unknown key %q at the top of the export: it holds either \"groups\" and \"users\" (a combined export) or \"records\" (a Salesforce query result)", key))
+			}
+			if seen["records"] {
+				return append(errs, j.fail(at, "\"records\" (a Salesforce query result) cannot be mixed with \"groups\" and \"users\" (a combined export)"))
 			}
 			if seen[key] {
 				return append(errs, j.fail(at, "%q is given twice", key))
@@ -174,7 +209,7 @@ func (l *loader) readJSON(src io.Reader, file string, k kind) []*FileError {
 			return append(errs, j.syntaxErr(err, "at the end of the top-level object"))
 		}
 		if len(seen) == 0 {
-			return []*FileError{{File: file, Message: "the export has no rows: the object has neither \"groups\" nor \"users\"", Err: ErrNoRows}}
+			return []*FileError{{File: file, Message: "the export has no rows: the object has neither \"groups\", \"users\" nor \"records\"", Err: ErrNoRows}}
 		}
 	default:
 		return []*FileError{j.fail(j.dec.InputOffset()-1, "expected an array of rows, or {\"groups\": [...], \"users\": [...]}")}
@@ -188,18 +223,57 @@ func (l *loader) readJSON(src io.Reader, file string, k kind) []*FileError {
 	return errs
 }
 
+// jsonKeys resolves the keys of row objects to fields. A mapped key with
+// dots (Parent.Id, Owner.Email) reaches into nested objects; prefixes holds
+// the leading parts of those keys ("parent"), each with the fields below it.
+type jsonKeys struct {
+	byKey    map[string][]field
+	prefixes map[string][]field
+	// carried says which fields some object of the array carries; seen
+	// collects the keys the objects hold (up to maxSeenKeys), for the
+	// suggestions of a missing key.
+	carried [maxFields]bool
+	seen    map[string]string
+}
+
+const maxSeenKeys = 256
+
+func newJSONKeys(sec *section) *jsonKeys {
+	ks := &jsonKeys{byKey: map[string][]field{}, prefixes: map[string][]field{}, seen: map[string]string{}}
+	for f := 0; f < sec.nfields(); f++ {
+		c := sec.columns[f]
+		if c == "" {
+			continue
+		}
+		hk := headerKey(c)
+		ks.byKey[hk] = append(ks.byKey[hk], field(f))
+		for i := range len(hk) {
+			if hk[i] == '.' && i > 0 {
+				ks.prefixes[hk[:i]] = append(ks.prefixes[hk[:i]], field(f))
+			}
+		}
+	}
+	return ks
+}
+
+func (ks *jsonKeys) saw(key string) {
+	if len(ks.seen) < maxSeenKeys {
+		hk := headerKey(key)
+		if _, ok := ks.seen[hk]; !ok {
+			ks.seen[hk] = strings.TrimSpace(key)
+		}
+	}
+}
+
 // rows reads the elements of an array whose '[' has been read.
 func (j *jsonFile) rows(k kind, sec *section, openAt int64) *FileError {
 	l := j.l
 	var cols [maxFields]string
-	byKey := map[string][]field{}
 	for f := 0; f < sec.nfields(); f++ {
-		if c := sec.columns[f]; c != "" {
-			cols[f] = c
-			hk := headerKey(c)
-			byKey[hk] = append(byKey[hk], field(f))
-		}
+		cols[f] = sec.columns[f]
 	}
+	ks := newJSONKeys(sec)
+	openLine := j.line(openAt) // offsets may not go backwards
 	l.noteColumns(k, j.file, cols)
 	n := 0
 	for j.dec.More() {
@@ -216,7 +290,7 @@ func (j *jsonFile) rows(k kind, sec *section, openAt int64) *FileError {
 			l.add(state.SeverityError, k, j.file, r.line, "", "", fmt.Sprintf("expected a row object, got %s", jsonKind(raw)))
 			continue
 		}
-		if msg := j.object(raw, byKey, &r); msg != "" {
+		if msg := j.object(raw, ks, &r); msg != "" {
 			l.add(state.SeverityError, k, j.file, r.line, "", "", msg)
 			continue
 		}
@@ -231,39 +305,102 @@ func (j *jsonFile) rows(k kind, sec *section, openAt int64) *FileError {
 		return j.syntaxErr(err, "at the end of the "+k.plural()+" array")
 	}
 	if n == 0 {
-		return &FileError{File: j.file, Line: j.line(openAt), Message: "the export has no rows: the " + k.plural() + " array is empty", Err: ErrNoRows}
+		return &FileError{File: j.file, Line: openLine, Message: "the export has no rows: the " + k.plural() + " array is empty", Err: ErrNoRows}
 	}
-	return nil
+	return j.missingKeys(k, sec, ks, openLine)
+}
+
+// missingKeys is the JSON twin of a CSV header that lacks a mapped column:
+// a mapped key that no object of the array carries is a typo or the wrong
+// export, and loading on would manage the field as absent (parents lost,
+// phones dropped) without a word.
+func (j *jsonFile) missingKeys(k kind, sec *section, ks *jsonKeys, line int) *FileError {
+	var missing []MissingColumn
+	for f := 0; f < sec.nfields(); f++ {
+		col := sec.columns[f]
+		if col == "" || ks.carried[f] || sec.optional && !sec.required(field(f)) {
+			continue
+		}
+		missing = append(missing, MissingColumn{Field: fieldsOf(k)[f].name, Column: col})
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	free := make([]string, 0, len(ks.seen))
+	for _, hk := range sortedKeys(ks.seen) {
+		free = append(free, ks.seen[hk])
+	}
+	for i := range missing {
+		missing[i].Suggestions = suggest(missing[i].Column, free)
+	}
+	msg := fmt.Sprintf("no object of the %s array carries %d mapped key", k.plural(), len(missing))
+	if len(missing) > 1 {
+		msg += "s"
+	}
+	return &FileError{File: j.file, Line: line, Message: msg, Missing: missing}
 }
 
 // object fills a row from one JSON object. Values may be strings, numbers
 // (kept as written: a ZIP or a phone exported as a number) or null (an
 // empty cell); booleans, objects and arrays are cell faults. A key that
-// matches no mapped column is ignored, as an extra CSV column is.
-func (j *jsonFile) object(raw []byte, byKey map[string][]field, r *rowIn) string {
+// matches no mapped column is ignored, as an extra CSV column is. A mapped
+// key with dots reaches into nested objects (Salesforce's
+// "Parent": {"Id": ...}), and a null nested object leaves every field
+// below it empty.
+func (j *jsonFile) object(raw []byte, ks *jsonKeys, r *rowIn) string {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if _, err := d.Token(); err != nil { // '{'
 		return "invalid JSON object: " + err.Error()
 	}
 	seen := map[string]bool{}
+	return j.members(d, "", ks, r, seen, 0)
+}
+
+// maxNesting bounds how deep dotted keys reach.
+const maxNesting = 8
+
+func (j *jsonFile) members(d *json.Decoder, prefix string, ks *jsonKeys, r *rowIn, seen map[string]bool, depth int) string {
 	for d.More() {
 		kt, err := d.Token()
 		if err != nil {
 			return "invalid JSON object: " + err.Error()
 		}
 		key, _ := kt.(string)
+		full := prefix + key
+		ks.saw(full)
 		var v json.RawMessage
 		if err := d.Decode(&v); err != nil {
 			return "invalid JSON object: " + err.Error()
 		}
-		fields := byKey[headerKey(key)]
+		hk := headerKey(full)
+		fields := ks.byKey[hk]
 		if len(fields) == 0 {
+			under := ks.prefixes[hk]
+			switch {
+			case len(under) == 0 || len(v) == 0:
+			case v[0] == '{' && depth < maxNesting:
+				nd := json.NewDecoder(bytes.NewReader(v))
+				nd.UseNumber()
+				if _, err := nd.Token(); err != nil {
+					return "invalid JSON object: " + err.Error()
+				}
+				if msg := j.members(nd, full+".", ks, r, seen, depth+1); msg != "" {
+					return msg
+				}
+			case v[0] == 'n': // a null object: every field below it is empty
+				for _, f := range under {
+					if !r.has[f] {
+						r.has[f] = true
+						r.vals[f] = ""
+						ks.carried[f] = true
+					}
+				}
+			}
 			continue
 		}
-		hk := headerKey(key)
 		if seen[hk] {
-			return fmt.Sprintf("the key %q is given twice", key)
+			return fmt.Sprintf("the key %q is given twice", full)
 		}
 		seen[hk] = true
 		val, fault := "", ""
@@ -285,7 +422,8 @@ func (j *jsonFile) object(raw []byte, byKey map[string][]field, r *rowIn) string
 		}
 		for _, f := range fields {
 			r.has[f] = true
-			r.cols[f] = strings.TrimSpace(key)
+			ks.carried[f] = true
+			r.cols[f] = strings.TrimSpace(full)
 			r.vals[f] = val
 			if fault != "" {
 				r.fault(f, fault)

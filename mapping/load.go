@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +24,19 @@ type LoadOptions struct {
 	// UsersPath is the users export. It may name the same combined JSON
 	// file as GroupsPath; that is the same as giving it to GroupsPath alone.
 	UsersPath string
-	// Format is "" (by extension: .csv or .json), "csv" or "json".
+	// Format is "" (by extension: .csv, .tsv, .txt, .json or .xlsx, or
+	// by the first bytes), "csv", "json" or "xlsx".
 	Format string
+	// Encoding is the text encoding of CSV and JSON exports (see
+	// Encodings); "" takes the mapping's, else UTF-8, or UTF-16 when the
+	// file starts with its byte-order mark.
+	Encoding string
+	// Delimiter is the CSV separator; "" takes the mapping's, else the
+	// one the header line uses among , ; tab |.
+	Delimiter string
+	// Sheet is the worksheet of an XLSX export; "" takes the mapping's,
+	// else the first.
+	Sheet string
 	// Mapping is nil for DefaultMapping.
 	Mapping *Mapping
 	// RootExtID is the root group's ext id, when it has one: a
@@ -58,11 +70,14 @@ func Load(opts LoadOptions) (*state.DesiredState, error) {
 		return nil, errors.New("load the export: no groups or users file given")
 	}
 	switch opts.Format {
-	case "", "csv", "json":
+	case "", "csv", "json", "xlsx":
 	default:
-		return nil, fmt.Errorf("load the export: unknown input format %q (use csv or json)", opts.Format)
+		return nil, fmt.Errorf("load the export: unknown input format %q (use csv, json or xlsx)", opts.Format)
 	}
 	l := newLoader(m, opts.RootExtID)
+	if err := l.readSettings(opts); err != nil {
+		return nil, err
+	}
 	l.fsys = opts.FS
 	var errs []*FileError
 	same := opts.GroupsPath != "" && opts.UsersPath != "" && filepath.Clean(opts.GroupsPath) == filepath.Clean(opts.UsersPath)
@@ -86,7 +101,11 @@ type loader struct {
 	countries map[string]string // country -> its phone region ("" unknown)
 	ds        *state.DesiredState
 	problems  []problem
-	files     map[string]int // file -> order, for sorting problems
+	files     map[string]int    // file -> order, for sorting problems
+	enc       string            // "" (auto) or one of Encodings
+	comma     rune              // 0 (detect) or the CSV delimiter
+	sheet     string            // "" (the first) or an XLSX sheet
+	sheets    map[string]string // file -> the sheet read, for XLSX exports
 	g         groupSet
 	u         userSet
 	slab      strSlab
@@ -104,6 +123,7 @@ func newLoader(m *Mapping, rootExtID string) *loader {
 		rootExtID: strings.TrimSpace(rootExtID),
 		region:    normalize.Region(m.PhoneRegion),
 		files:     map[string]int{},
+		sheets:    map[string]string{},
 		ds: &state.DesiredState{
 			UserMatch:        m.Users.Match,
 			PhoneRegion:      normalize.Region(m.PhoneRegion),
@@ -119,6 +139,36 @@ func newLoader(m *Mapping, rootExtID string) *loader {
 	return l
 }
 
+// readSettings takes the encoding, delimiter and sheet from the options,
+// else from the mapping.
+func (l *loader) readSettings(opts LoadOptions) error {
+	enc, delim, sheet := opts.Encoding, opts.Delimiter, opts.Sheet
+	if enc == "" {
+		enc = l.m.Encoding
+	}
+	if delim == "" {
+		delim = l.m.Delimiter
+	}
+	if sheet == "" {
+		sheet = l.m.Sheet
+	}
+	var err error
+	if l.enc, err = ParseEncoding(enc); err != nil {
+		return fmt.Errorf("load the export: %w", err)
+	}
+	if l.comma, err = ParseDelimiter(delim); err != nil {
+		return fmt.Errorf("load the export: %w", err)
+	}
+	l.sheet = strings.TrimSpace(sheet)
+	return nil
+}
+
+// source is the position of a row: a file and line, and for a workbook
+// the sheet.
+func (l *loader) source(file string, line int) state.Source {
+	return state.Source{File: file, Line: line, Sheet: l.sheets[file]}
+}
+
 func (l *loader) fileOrder(file string) int {
 	if o, ok := l.files[file]; ok {
 		return o
@@ -129,7 +179,7 @@ func (l *loader) fileOrder(file string) int {
 
 func (l *loader) add(sev state.Severity, k kind, file string, line int, column, key, msg string) {
 	l.problems = append(l.problems, problem{
-		Problem: state.Problem{Source: state.Source{File: file, Line: line}, Kind: k.String(), Key: key, Column: column, Severity: sev, Message: msg},
+		Problem: state.Problem{Source: l.source(file, line), Kind: k.String(), Key: key, Column: column, Severity: sev, Message: msg},
 		file:    l.fileOrder(file),
 		seq:     len(l.problems),
 	})
@@ -139,16 +189,6 @@ func (l *loader) add(sev state.Severity, k kind, file string, line int, column, 
 // given for groups and users.
 func (l *loader) readFile(path, format string, k kind, both bool) []*FileError {
 	name := filepath.Base(path)
-	if format == "" {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".csv":
-			format = "csv"
-		case ".json":
-			format = "json"
-		default:
-			return []*FileError{{File: name, Message: fmt.Sprintf("cannot tell the format of %s from its extension; use --input-format csv or json", name)}}
-		}
-	}
 	var f fs.File
 	var err error
 	if l.fsys != nil {
@@ -161,24 +201,67 @@ func (l *loader) readFile(path, format string, k kind, both bool) []*FileError {
 	}
 	defer f.Close()
 	l.fileOrder(name)
-	if format == "csv" {
+	rs, ok := f.(io.ReadSeeker) // OS and embedded files are
+	if !ok {
+		return []*FileError{{File: name, Message: "the " + k.plural() + " export cannot be read from this file system: it does not seek"}}
+	}
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	return l.readSource(rs, name, format, k, both, size)
+}
+
+// formatOf tells an export's format from its name and first bytes: a zip
+// archive is an Excel workbook whatever its name says.
+func formatOf(name, format string, head []byte) (string, *FileError) {
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) && format != "json" {
+		return "xlsx", nil
+	}
+	if format != "" {
+		return format, nil
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".tsv", ".txt", ".tab":
+		return "csv", nil
+	case ".json":
+		return "json", nil
+	case ".xlsx", ".xlsm":
+		return "xlsx", nil
+	case ".xls":
+		return "", &FileError{File: name, Message: "this is an old-style Excel workbook (.xls), which cannot be read: save it from Excel as .xlsx, or as \"CSV UTF-8\""}
+	}
+	return "", &FileError{File: name, Message: fmt.Sprintf("cannot tell the format of %s from its extension; use --input-format csv, json or xlsx", name)}
+}
+
+// readSource reads one export from the start of src.
+func (l *loader) readSource(src io.ReadSeeker, name, format string, k kind, both bool, size int64) []*FileError {
+	var head [4]byte
+	n, _ := io.ReadFull(src, head[:])
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return []*FileError{{File: name, Message: "read the " + k.plural() + " export", Err: err}}
+	}
+	format, fe := formatOf(name, format, head[:n])
+	if fe != nil {
+		return []*FileError{fe}
+	}
+	switch format {
+	case "csv", "xlsx":
 		if both {
 			return []*FileError{{File: name, Message: "a file given for both groups and users must be a combined JSON file ({\"groups\": [...], \"users\": [...]})"}}
 		}
-		var size int64
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
+		var fe *FileError
+		if format == "csv" {
+			fe = l.readCSV(src, name, k, size)
+		} else {
+			fe = l.readXLSX(src, name, k)
 		}
-		rs, ok := f.(io.ReadSeeker) // OS and embedded files are
-		if !ok {
-			return []*FileError{{File: name, Message: "the " + k.plural() + " export cannot be read from this file system: it does not seek"}}
-		}
-		if fe := l.readCSV(rs, name, k, size); fe != nil {
+		if fe != nil {
 			return []*FileError{fe}
 		}
 		return nil
 	}
-	return l.readJSON(f, name, k)
+	return l.readJSON(src, name, k)
 }
 
 // rowIn is one row as read, by field, before conversion.
@@ -250,6 +333,18 @@ func (c *rowConv) get(f field) (string, bool) {
 	return v, true
 }
 
+// peek returns a field's cleaned value without reporting a fault.
+func (c *rowConv) peek(f field) string {
+	if !c.r.has[f] || c.r.mask&(1<<f) != 0 {
+		return ""
+	}
+	v, _, fault := cleanCell(&fieldsOf(c.sec.kind)[f], c.r.vals[f])
+	if fault != "" {
+		return ""
+	}
+	return v
+}
+
 // required returns a required field's value, reporting it when missing.
 func (c *rowConv) required(f field, what string) string {
 	if !c.r.has[f] {
@@ -289,7 +384,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	}
 	var gv state.DesiredGroup
 	g := &gv
-	g.Source = state.Source{File: r.file, Line: r.line}
+	g.Source = l.source(r.file, r.line)
 	g.ExtID = c.required(gExtID, "org_unit_ext_id, the group's key")
 	g.Name = normalize.Text(c.required(gName, "org_unit_name"))
 
@@ -304,6 +399,18 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 
 	country, _ := c.get(gCountry)
 	country = normalize.Text(country)
+	hint := ""
+	if country == "" && l.region == "US" {
+		// No country: the US rules apply, unless the state and the postal
+		// code both say plainly that the row is Canadian.
+		_, prov := canadianProvince(c.peek(gState))
+		_, post := canadianPostal(c.peek(gZip))
+		if prov && post {
+			country = "Canada"
+		} else {
+			hint = countryHint
+		}
+	}
 	region, known := l.rowRegion(country)
 	us := region == "US"
 
@@ -318,7 +425,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 			if us {
 				code, valid := normalize.State(v)
 				if !valid {
-					c.err(gState, "not a US state: %q", v)
+					c.err(gState, "not a US state: %q%s", v, hint)
 					ok = false
 				}
 				v = code
@@ -336,7 +443,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 				z, padded, err := normalize.Zip(v)
 				switch {
 				case err != nil:
-					c.err(gZip, "not a US ZIP code: %q", v)
+					c.err(gZip, "not a US ZIP code: %q%s", v, hint)
 					ok = false
 				case padded:
 					c.warn(gZip, "ZIP %q padded to %q (Excel dropped the leading zero)", v, z)
@@ -433,7 +540,7 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 		}
 	}
 	var u state.DesiredUser
-	u.Source = state.Source{File: r.file, Line: r.line}
+	u.Source = l.source(r.file, r.line)
 	if email := c.required(uEmail, "email"); email != "" {
 		if validEmail(email) {
 			u.Email = email
@@ -450,9 +557,12 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 	v, ok := c.get(uRole)
 	switch {
 	case ok && v != "":
-		role, ok := state.ParseRole(v)
+		role, ok := sec.roles[normalize.Key(v)]
 		if !ok {
-			c.err(uRole, "unknown role %q (use admin, standard or readonly)", v)
+			role, ok = state.ParseRole(v)
+		}
+		if !ok {
+			c.err(uRole, "%s", unknownRole(v))
 		} else {
 			u.Role = &role
 		}
@@ -553,17 +663,10 @@ func loadReader(m *Mapping, rootExtID string, k kind, format, name string, src i
 	}
 	l := newLoader(m, rootExtID)
 	l.fileOrder(name)
-	var errs []*FileError
-	if format == "csv" {
-		size, _ := src.Seek(0, io.SeekEnd)
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if fe := l.readCSV(src, name, k, size); fe != nil {
-			errs = append(errs, fe)
-		}
-	} else {
-		errs = l.readJSON(src, name, k)
+	size, _ := src.Seek(0, io.SeekEnd)
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, err
 	}
+	errs := l.readSource(src, name, format, k, false, size)
 	return l.finish(), joinFileErrors(errs)
 }

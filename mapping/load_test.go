@@ -78,11 +78,6 @@ func TestGroupRowProblems(t *testing.T) {
 			keys: []string{"A2"},
 		},
 		{
-			name: "invalid UTF-8",
-			data: groupsHeader + "A1,Acme,,,Bost\xffon,MA,02134,,\n",
-			want: []want{{2, "city", "A1", E, "invalid UTF-8"}},
-		},
-		{
 			name: "missing ext id",
 			data: groupsHeader + ",Acme,,,,,,,\n",
 			want: []want{{2, "org_unit_ext_id", "", E, "missing org_unit_ext_id"}},
@@ -324,7 +319,7 @@ func TestUserRowProblems(t *testing.T) {
 		{
 			name: "unknown role spelling",
 			data: usersHeader + "a@example.com,,,superuser,,\nb@example.com,,,Read Only User,,\nc@example.com,,,Standard User,,\nd@example.com,,,#N/A,,\n",
-			want: []want{{2, "role", "a@example.com", E, `unknown role "superuser" (use admin, standard or readonly)`}},
+			want: []want{{2, "role", "a@example.com", E, `unknown role "superuser" (Convirza's roles are admin, standard and readonly)`}},
 			keys: []string{"b@example.com", "c@example.com", "d@example.com"},
 		},
 		{
@@ -508,7 +503,7 @@ func TestFileErrors(t *testing.T) {
 		{
 			name:    "an unknown key in a combined file",
 			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "odd.json", "{\n  \"groups\": [{\"org_unit_ext_id\": \"A\", \"org_unit_name\": \"A\"}],\n  \"teams\": []\n}\n")},
-			wantErr: []*FileError{{File: "odd.json", Line: 3, Message: `unknown key "teams" in a combined export: it holds "groups" and "users"`}},
+			wantErr: []*FileError{{File: "odd.json", Line: 3, Message: `unknown key "teams" at the top of the export: it holds either "groups" and "users" (a combined export) or "records" (a Salesforce query result)`}},
 		},
 		{
 			name:    "a CSV given as both groups and users",
@@ -517,8 +512,8 @@ func TestFileErrors(t *testing.T) {
 		},
 		{
 			name:    "an unknown extension",
-			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "export.xlsx", "PK")},
-			wantErr: []*FileError{{File: "export.xlsx", Message: "cannot tell the format of export.xlsx from its extension; use --input-format csv or json"}},
+			opts:    LoadOptions{GroupsPath: writeFile(t, dir, "export.dat", "PK")},
+			wantErr: []*FileError{{File: "export.dat", Message: "cannot tell the format of export.dat from its extension; use --input-format csv, json or xlsx"}},
 		},
 		{
 			name: "both files fail: both are listed",
@@ -570,7 +565,7 @@ func TestLoadOptionsErrors(t *testing.T) {
 	if _, err := Load(LoadOptions{}); err == nil {
 		t.Error("no inputs: no error")
 	}
-	if _, err := Load(LoadOptions{GroupsPath: "x.csv", Format: "xlsx"}); err == nil || !strings.Contains(err.Error(), "xlsx") {
+	if _, err := Load(LoadOptions{GroupsPath: "x.csv", Format: "xml"}); err == nil || !strings.Contains(err.Error(), "xml") {
 		t.Errorf("bad format: %v", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
 	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
@@ -37,6 +36,11 @@ type Mapping struct {
 	// a country code ("" means US). A row whose country column names
 	// another country uses that country instead.
 	PhoneRegion string `yaml:"phone_region"`
+	// Encoding, Delimiter and Sheet say how to read the export files, as
+	// --encoding, --delimiter and --sheet do (the flags win).
+	Encoding  string `yaml:"encoding"`
+	Delimiter string `yaml:"delimiter"`
+	Sheet     string `yaml:"sheet"`
 }
 
 // GroupsMapping is the groups part of a Mapping.
@@ -72,6 +76,9 @@ type UsersMapping struct {
 	// user_ext_id can be cleared. An empty group_ext_id means the root
 	// unless the mapping says "group_ext_id: ignore".
 	Empty map[string]EmptyPolicy `yaml:"empty"`
+	// Roles maps a CRM role word ("System Administrator") to a Convirza
+	// role (admin, standard or readonly), as Industries does for groups.
+	Roles map[string]string `yaml:"roles"`
 	// OptionalColumns is as for groups; email (and user_ext_id when
 	// matching by it) must be there.
 	OptionalColumns bool `yaml:"-"`
@@ -104,6 +111,9 @@ func DefaultMapping() *Mapping {
 
 // LoadMapping reads and checks a mapping file.
 func LoadMapping(path string) (*Mapping, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > maxMappingBytes {
+		return nil, &FileError{File: filepath.Base(path), Message: fmt.Sprintf("mapping: the file is %d bytes; a mapping is at most %d (is this the right file?)", st.Size(), maxMappingBytes)}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &FileError{File: filepath.Base(path), Message: "read the mapping file", Err: err}
@@ -126,6 +136,10 @@ func ReadMapping(fsys fs.FS, name string) (*Mapping, error) {
 func ParseMapping(b []byte) (*Mapping, error) { return parseMapping(b, "") }
 
 func parseMapping(b []byte, file string) (*Mapping, error) {
+	tree, fe := checkMappingBounds(b, file)
+	if fe != nil {
+		return nil, fe
+	}
 	var m Mapping
 	if err := yaml.UnmarshalWithOptions(b, &m, yaml.Strict()); err != nil {
 		fe := &FileError{File: file, Message: "mapping: " + err.Error(), Err: err}
@@ -138,9 +152,8 @@ func parseMapping(b []byte, file string) (*Mapping, error) {
 		}
 		return nil, fe
 	}
-	tree, err := parser.ParseBytes(b, 0)
-	if err != nil {
-		return nil, &FileError{File: file, Message: "mapping: " + err.Error(), Err: err}
+	if tree == nil {
+		return nil, &FileError{File: file, Message: "mapping: the file is not YAML"}
 	}
 	if len(m.Groups.Columns) == 0 {
 		m.Groups.OptionalColumns = true
@@ -245,6 +258,17 @@ func (m *Mapping) validate(line func(path ...string) int) []*FileError {
 	if r := m.PhoneRegion; r != "" && !normalize.ValidRegion(r) {
 		add(line("phone_region"), "phone_region: %q is not a region phonenumbers knows (use a code such as US, CA, GB)", r)
 	}
+	for _, k := range sortedKeys(m.Users.Roles) {
+		if _, ok := state.ParseRole(m.Users.Roles[k]); !ok || strings.TrimSpace(k) == "" {
+			add(line("users", "roles", k), "users.roles: %q -> %q: map a CRM word to admin, standard or readonly", k, m.Users.Roles[k])
+		}
+	}
+	if _, err := ParseEncoding(m.Encoding); err != nil {
+		add(line("encoding"), "encoding: %v", err)
+	}
+	if _, err := ParseDelimiter(m.Delimiter); err != nil {
+		add(line("delimiter"), "delimiter: %v", err)
+	}
 	for _, k := range sortedKeys(m.Groups.Industries) {
 		if strings.TrimSpace(k) == "" || strings.TrimSpace(m.Groups.Industries[k]) == "" {
 			add(line("groups", "industries"), "groups.industries: %q -> %q: both sides must be given", k, m.Groups.Industries[k])
@@ -270,6 +294,7 @@ func (m *Mapping) section(k kind, canonical bool) *section {
 		if r, ok := state.ParseRole(m.Users.Defaults.Role); ok {
 			s.defaultRole = r
 		}
+		s.roles = m.roleSynonyms()
 	}
 	if len(cols) == 0 || canonical {
 		cols, s.optional = nil, true

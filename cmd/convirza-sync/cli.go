@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/convirza-sync/convirza-sync/mapping"
 )
 
 // env is what a command may touch of the outside world. Nothing below cmd
@@ -32,6 +34,8 @@ type env struct {
 type config struct {
 	// inputs
 	groups, users, mapping, inputFormat string
+	encoding, delimiter, sheet          string
+	maxErrors                           int
 	// inputFS, when set, holds the input files instead of the operating
 	// system (the demo's embedded examples). It is not a flag.
 	inputFS fs.FS
@@ -94,7 +98,16 @@ func inputFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.groups, "groups", "", "the groups export, CSV or JSON (or a combined JSON file)")
 	fs.StringVar(&c.users, "users", "", "the users export; users are managed only when it is given")
 	fs.StringVar(&c.mapping, "mapping", "", "the mapping file (YAML); optional with canonical columns")
-	fs.StringVar(&c.inputFormat, "input-format", "", "csv or json; by default chosen by the file extension")
+	fs.StringVar(&c.inputFormat, "input-format", "", "csv, json or xlsx; by default chosen by the file extension")
+	readFlags(fs, c)
+	fs.IntVar(&c.maxErrors, "max-errors", 50, "row problems printed on a terminal (0: all); --output json lists them all")
+}
+
+// readFlags say how to read the export files.
+func readFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.encoding, "encoding", "", "the exports' text encoding: utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1 (default: UTF-8, or UTF-16 by its byte-order mark)")
+	fs.StringVar(&c.delimiter, "delimiter", "", "the CSV delimiter: , ; tab or | (default: detected from the header)")
+	fs.StringVar(&c.sheet, "sheet", "", "the worksheet of an XLSX export (default: the first)")
 }
 
 func apiFlags(fs *flag.FlagSet, c *config) {
@@ -185,6 +198,7 @@ func commands() []*command {
 				fs.StringVar(&c.results, "results", "", "write the per-change outcome CSV")
 			}}, run: runDemo},
 		doctorCommand(),
+		initCommand(),
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 }
@@ -357,8 +371,18 @@ func checkValues(fs *flag.FlagSet, c *config) error {
 	switch {
 	case has("output") && c.output != "text" && c.output != "json":
 		return usagef("%s: want text or json, got %q", c.ref("output"), c.output)
-	case has("input-format") && c.inputFormat != "" && c.inputFormat != "csv" && c.inputFormat != "json":
-		return usagef("%s: want csv or json, got %q", c.ref("input-format"), c.inputFormat)
+	case has("input-format") && c.inputFormat != "" && c.inputFormat != "csv" && c.inputFormat != "json" && c.inputFormat != "xlsx":
+		return usagef("%s: want csv, json or xlsx, got %q", c.ref("input-format"), c.inputFormat)
+	case has("max-errors") && c.maxErrors < 0:
+		return usagef("%s cannot be negative", c.ref("max-errors"))
+	}
+	if has("encoding") {
+		if _, err := mapping.ParseEncoding(c.encoding); err != nil {
+			return usagef("%s: %v", c.ref("encoding"), err)
+		}
+		if _, err := mapping.ParseDelimiter(c.delimiter); err != nil {
+			return usagef("%s: %v", c.ref("delimiter"), err)
+		}
 	}
 	if id, ok := strings.CutPrefix(c.root, "id:"); ok && has("root") {
 		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {

@@ -151,10 +151,11 @@ func loadExport(e *env, c *config, rootExt string) (*state.DesiredState, error) 
 	}
 	ds, err := mapping.Load(mapping.LoadOptions{
 		GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExt, FS: c.inputFS,
+		Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet,
 	})
 	if err != nil {
 		if ds != nil {
-			printProblems(e.stderr, ds.Invalid, 50)
+			printProblems(e.stderr, ds.Invalid, c.maxErrors)
 		}
 		return nil, withCode(exitFailed, err)
 	}
@@ -172,7 +173,7 @@ func needsIndustries(ds *state.DesiredState) bool {
 // printProblems lists at most max problems, and how many more there are.
 func printProblems(w io.Writer, ps []state.Problem, max int) {
 	for i, p := range ps {
-		if i == max {
+		if i == max && max > 0 {
 			fmt.Fprintf(w, "… and %d more problems\n", len(ps)-max)
 			return
 		}

@@ -34,7 +34,8 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 	}
 	var ds *state.DesiredState
 	if loadErr == nil {
-		ds, loadErr = mapping.Load(mapping.LoadOptions{GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExtID(c.root)})
+		ds, loadErr = mapping.Load(mapping.LoadOptions{GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExtID(c.root),
+			Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet})
 	}
 	if ds == nil {
 		ds = &state.DesiredState{}

@@ -8,6 +8,7 @@ package state
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -99,10 +100,20 @@ func (c *CurrentState) Root() (Group, bool) {
 type Source struct {
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Sheet is the worksheet of a workbook export; Line is then its row.
+	Sheet string `json:"sheet,omitempty"`
 }
 
-// String renders the source as "file.csv:6".
+// String renders the source as "file.csv:6", or "file.xlsx:Sheet1!A6" for
+// a row of a workbook.
 func (s Source) String() string {
+	if s.Sheet != "" && s.Line > 0 {
+		sheet := s.Sheet
+		if strings.ContainsAny(sheet, " '!-+()&,;") {
+			sheet = "'" + strings.ReplaceAll(sheet, "'", "''") + "'"
+		}
+		return fmt.Sprintf("%s:%s!A%d", s.File, sheet, s.Line)
+	}
 	switch {
 	case s.File == "" && s.Line == 0:
 		return ""
