@@ -17,9 +17,9 @@ import (
 
 // DefaultHTMLMaxTreeChanges is how many changes the HTML report draws in
 // its tree before it folds the remaining branches to their counts. A page
-// of 20,000 drawn changes stays under 10 MB and opens in about a second in
-// Chromium (BenchmarkHTML and the browser test measure it).
-const DefaultHTMLMaxTreeChanges = 20000
+// of 10,000 drawn changes stays well under 10 MB and opens in about a
+// second in Chromium (BenchmarkHTML and BenchmarkHTMLChromiumLoad measure it).
+const DefaultHTMLMaxTreeChanges = 10000
 
 // htmlListCap caps the refused changes and the invalid rows listed, and the
 // rows of the results table, failures first.
@@ -109,6 +109,21 @@ func renderHTML(w io.Writer, pg *htmlPage) error {
 	return nil
 }
 
+// htmlFailure is the HTML report of a run that stopped before it had a
+// plan: the page says why, escaped, under the same policy.
+func htmlFailure(w io.Writer, msg string) error {
+	ew := newErrWriter(w)
+	data := struct {
+		CSP     string
+		CSS     template.CSS
+		Message string
+	}{htmlPolicy, htmlCSS, cleanLines(msg)}
+	if err := htmlTmpl.ExecuteTemplate(ew.w, "failure", data); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return ew.flush()
+}
+
 // htmlPage is everything the template shows, already resolved to text.
 type htmlPage struct {
 	CSP   string
@@ -194,6 +209,7 @@ type htmlChange struct {
 	Name, Refs              string
 	Source, Reason          string
 	NewUser, Refused        bool
+	AllNew                  bool // every field is a value a create sends: one line
 	Fields                  []fieldParts
 	Result                  *htmlResult
 }
@@ -590,6 +606,10 @@ func (b *htmlBuilder) change(c *plan.Change, refused bool) *htmlChange {
 		fp := parts(c, f)
 		fp.Field, fp.Before, fp.After = clean(fp.Field), quote(fp.Before), quote(fp.After)
 		h.Fields = append(h.Fields, fp)
+	}
+	h.AllNew = len(h.Fields) > 0
+	for _, f := range h.Fields {
+		h.AllNew = h.AllNew && f.Create
 	}
 	if b.byChange != nil && !refused {
 		if r, ok := b.byChange[c.ID]; ok {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"html"
 	"io"
 	"regexp"
@@ -192,6 +193,34 @@ func TestHTMLResultsFailuresFirst(t *testing.T) {
 	for _, id := range []string{"req-7f3a", "req-0006"} {
 		if !strings.Contains(b.String(), id) {
 			t.Errorf("request id %s missing", id)
+		}
+	}
+}
+
+func TestResultsByExtension(t *testing.T) {
+	tests := []struct{ path, golden string }{
+		{"out/results.txt", "results.txt"},
+		{"results.md", "results.md"},
+		{"results.json", "results.json"},
+		{"RESULTS.CSV", "results.csv"},
+		{"results.html", "rich.results.html"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			render, err := ResultsByExtension(tt.path, htmlOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := render(&b, htmlPlan(), richResults()); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, b.Bytes())
+		})
+	}
+	for _, path := range []string{"results.pdf", "results", "results.yaml"} {
+		if _, err := ResultsByExtension(path, HTMLOptions{}); !errors.Is(err, ErrUnknownFormat) {
+			t.Errorf("ResultsByExtension(%q): err = %v, want ErrUnknownFormat", path, err)
 		}
 	}
 }
