@@ -193,12 +193,12 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 // checkReport refuses a --report whose format is unknown, before any call.
 func checkReport(c *config) error {
 	if c.report == "" {
-		return nil
+		return checkResultsReport(c)
 	}
 	if _, err := report.ByExtension(c.report); err != nil {
 		return usagef("%s: %v", c.ref("report"), err)
 	}
-	return nil
+	return checkResultsReport(c)
 }
 
 // writeReport renders the plan to --report, by extension.
@@ -206,7 +206,7 @@ func writeReport(c *config, p *plan.Plan) error {
 	if c.report == "" {
 		return nil
 	}
-	render, err := report.ByExtension(c.report)
+	render, err := report.ByExtensionWith(c.report, report.HTMLOptions{Generated: time.Now()})
 	if err != nil {
 		return usagef("--report: %v", err)
 	}
@@ -452,7 +452,7 @@ func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan,
 	if res == nil {
 		return nil, withCode(exitFailed, err)
 	}
-	werr := errors.Join(writeResults(c, res.Results), writeUndo(e, c, p, res))
+	werr := errors.Join(writeResults(c, res.Results), writeResultsReport(c, p, res.Results), writeUndo(e, c, p, res))
 	summarize(e, c, s, res)
 	counts := res.Counts()
 	switch {
