@@ -20,8 +20,11 @@ func TestE2EHTMLReports(t *testing.T) {
 		t.Errorf("a refused --results-report made %d API calls", len(calls))
 	}
 
-	if r := w.run(append([]string{"sync", "--dry-run", "--report", "plan.html"}, args...)...); r.code != 0 {
-		t.Fatalf("sync --dry-run --report plan.html:\n%s", r)
+	if r := w.run(append([]string{"sync", "--dry-run", "--report", "plan.md,plan.html"}, args...)...); r.code != 0 {
+		t.Fatalf("sync --dry-run --report plan.md,plan.html:\n%s", r)
+	}
+	if !strings.Contains(w.read("plan.md"), "Northwind") {
+		t.Error("plan.md, the first of two reports, does not show the plan")
 	}
 	page := w.read("plan.html")
 	for _, want := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "Northwind", "<dt>Generated</dt>"} {

@@ -3,11 +3,24 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/convirza-sync/convirza-sync/sync/plan"
 	"github.com/convirza-sync/convirza-sync/sync/report"
 )
+
+// reportPaths splits --report: one path, or several separated by commas
+// ("plan.md,plan.html"), each rendered in the format its extension names.
+func reportPaths(flag string) []string {
+	var out []string
+	for _, p := range strings.Split(flag, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // checkResultsReport refuses a --results-report whose format is unknown,
 // before any call.
