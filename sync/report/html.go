@@ -194,13 +194,21 @@ type htmlNode struct {
 	Marker  string // of the group's first own change
 	Act     string
 	Own     []*htmlChange
-	Kids    []*htmlNode
+	Kids    []htmlKid
 	Folded  int
 	Count   int
 	Acts    string
 	Open    bool
 	Cut     int // changes here and below that are not drawn
 	CutKids int // groups below that are not drawn
+}
+
+// htmlKid is a child branch, or a run of leaf groups: a group with one
+// change and nothing below it is drawn as that change alone, which keeps a
+// big page small (no <details> of its own).
+type htmlKid struct {
+	Node   *htmlNode
+	Leaves []*htmlChange
 }
 
 type htmlChange struct {
@@ -575,7 +583,18 @@ func (b *htmlBuilder) node(t *treeNode, depth int) *htmlNode {
 		n.Own = append(n.Own, b.change(c, false))
 	}
 	for _, k := range t.children {
-		n.Kids = append(n.Kids, b.node(k, depth+1))
+		if len(k.groups) == 1 && len(k.users) == 0 && len(k.children) == 0 && k.node.Folded == 0 && b.left > 0 {
+			b.left--
+			b.drawn++
+			c := b.change(k.groups[0], false)
+			if last := len(n.Kids) - 1; last >= 0 && n.Kids[last].Node == nil {
+				n.Kids[last].Leaves = append(n.Kids[last].Leaves, c)
+			} else {
+				n.Kids = append(n.Kids, htmlKid{Leaves: []*htmlChange{c}})
+			}
+			continue
+		}
+		n.Kids = append(n.Kids, htmlKid{Node: b.node(k, depth+1)})
 	}
 	return n
 }
