@@ -51,6 +51,7 @@ type config struct {
 	force                                      bool
 	// outputs
 	report, results, undo, out, outDir string
+	resultsReport                      string
 	detailedExitcode, dryRun           bool
 	metricsFile, pushgateway           string
 	output, logFormat, logLevel        string
@@ -126,6 +127,7 @@ func writeFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "after SIGTERM, how long in-flight calls may take to finish")
 	fs.StringVar(&c.results, "results", "", "write the per-change outcome CSV")
 	fs.StringVar(&c.undo, "undo", "", "after a real apply, write a plan that restores what was changed")
+	fs.StringVar(&c.resultsReport, "results-report", "", "after a real apply, write the results report: .html, .md, .txt, .json or .csv")
 }
 
 func planFlags(fs *flag.FlagSet, c *config) {
@@ -134,7 +136,7 @@ func planFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.maxChanges, "max-changes", "off", "most changes allowed: a count, a percentage, or off")
 	fs.StringVar(&c.maxInvalid, "max-invalid", "0", "how many invalid export rows may be skipped (a count or a percentage)")
 	fs.BoolVar(&c.force, "force", false, "pass the safety gates (not the empty-export error)")
-	fs.StringVar(&c.report, "report", "", "write the plan report: .txt, .md, .json or .csv")
+	fs.StringVar(&c.report, "report", "", "write the plan report: .txt, .md, .json, .csv or .html; several: a,b")
 	fs.BoolVar(&c.detailedExitcode, "detailed-exitcode", false, "exit 2 when changes are pending (plan, sync --dry-run)")
 }
 
@@ -180,7 +182,7 @@ func commands() []*command {
 			}), run: runPlan},
 		{name: "apply", args: "PLAN", summary: "apply a saved plan, after checking that it is not stale",
 			flags: []flagGroup{apiFlags, writeFlags, outputFlag, func(fs *flag.FlagSet, c *config) {
-				fs.StringVar(&c.report, "report", "", "write the plan report: .txt, .md, .json or .csv")
+				fs.StringVar(&c.report, "report", "", "write the plan report: .txt, .md, .json, .csv or .html; several: a,b")
 			}}, minArgs: 1, maxArgs: 1, run: runApply},
 		{name: "validate", args: "[inputs]", summary: "check the export and mapping offline, with no API calls",
 			flags: append(append([]flagGroup{}, inputs...), outputFlag, func(fs *flag.FlagSet, c *config) {
@@ -194,7 +196,7 @@ func commands() []*command {
 			summary: "serve an in-memory Convirza v3 sandbox", flags: []flagGroup{sandboxFlags}, run: runSandbox},
 		{name: "demo", summary: "the whole job against an in-process sandbox (embedded data)",
 			flags: []flagGroup{func(fs *flag.FlagSet, c *config) {
-				fs.StringVar(&c.report, "report", "", "also write the plan report: .txt, .md, .json or .csv")
+				fs.StringVar(&c.report, "report", "", "also write the plan report: .txt, .md, .json, .csv or .html; several: a,b")
 				fs.StringVar(&c.results, "results", "", "write the per-change outcome CSV")
 			}}, run: runDemo},
 		doctorCommand(),

@@ -213,26 +213,24 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 
 // checkReport refuses a --report whose format is unknown, before any call.
 func checkReport(c *config) error {
-	if c.report == "" {
-		return nil
+	for _, path := range reportPaths(c.report) {
+		if _, err := report.ByExtension(path); err != nil {
+			return usagef("%s: %v", c.ref("report"), err)
+		}
 	}
-	if _, err := report.ByExtension(c.report); err != nil {
-		return usagef("%s: %v", c.ref("report"), err)
-	}
-	return nil
+	return checkResultsReport(c)
 }
 
-// writeReport renders the plan to --report, by extension.
+// writeReport renders the plan to each --report path, by extension.
 func writeReport(c *config, p *plan.Plan) error {
-	if c.report == "" {
-		return nil
-	}
-	render, err := report.ByExtension(c.report)
-	if err != nil {
-		return usagef("--report: %v", err)
-	}
-	if err := report.WriteFile(c.report, func(w io.Writer) error { return render(w, p) }); err != nil {
-		return fmt.Errorf("write the report: %w", err)
+	for _, path := range reportPaths(c.report) {
+		render, err := report.ByExtensionWith(path, report.HTMLOptions{Generated: time.Now()})
+		if err != nil {
+			return usagef("--report: %v", err)
+		}
+		if err := report.WriteFile(path, func(w io.Writer) error { return render(w, p) }); err != nil {
+			return fmt.Errorf("write the report: %w", err)
+		}
 	}
 	c.wrote.report = true
 	return nil
@@ -473,7 +471,7 @@ func runApply1(ctx context.Context, e *env, c *config, s *session, p *plan.Plan,
 	if res == nil {
 		return nil, withCode(exitFailed, err)
 	}
-	werr := errors.Join(writeResults(c, res.Results), writeUndo(e, c, p, res))
+	werr := errors.Join(writeResults(c, res.Results), writeResultsReport(c, p, res.Results), writeUndo(e, c, p, res))
 	summarize(e, c, s, res)
 	counts := res.Counts()
 	switch {
@@ -606,9 +604,12 @@ func finishMetrics(ctx context.Context, e *env, c *config, s *session, command s
 // them: the report says why, the results hold only their header (there is
 // no change to account for).
 func writeFailure(e *env, c *config, err error) {
-	if c.report != "" && !c.wrote.report {
-		if render, rerr := report.Failure(c.report, errorMessage(err)); rerr == nil {
-			if werr := report.WriteFile(c.report, render); werr != nil {
+	for _, path := range reportPaths(c.report) {
+		if c.wrote.report {
+			break
+		}
+		if render, rerr := report.Failure(path, errorMessage(err)); rerr == nil {
+			if werr := report.WriteFile(path, render); werr != nil {
 				e.log.Error().Err(werr).Msg("could not write the report")
 			}
 		}

@@ -540,8 +540,13 @@ func checkBundle(t *testing.T, bundle []object) {
 			settings[cj.Name] = s
 			if flags["dry-run"] == "true" {
 				dryRuns++
-				if !strings.HasSuffix(flags["report"], ".md") {
-					t.Errorf("the dry run writes --report %q, want a Markdown (.md) report", flags["report"])
+				// Markdown for the pull request, HTML to look at, side by side.
+				var exts []string
+				for _, p := range strings.Split(flags["report"], ",") {
+					exts = append(exts, path.Ext(p))
+				}
+				if diff := cmp.Diff([]string{".md", ".html"}, exts); diff != "" {
+					t.Errorf("the dry run writes --report %q, want plan.md,plan.html (-want +got):\n%s", flags["report"], diff)
 				}
 			} else if cj.Spec.Suspend != nil && *cj.Spec.Suspend {
 				t.Errorf("the sync CronJob is suspended")
@@ -867,22 +872,28 @@ func checkPaths(t *testing.T, spec corev1.PodSpec, c corev1.Container, flags map
 	}
 	outputs := 0
 	for _, f := range outputFlags {
-		p, ok := flags[f]
+		value, ok := flags[f]
 		if !ok {
 			continue
 		}
-		outputs++
-		m, v := mountAt(c, p), volumeAt(spec, c, p)
-		switch {
-		case m == nil || v == nil:
-			t.Errorf("--%s %s is on the read-only root filesystem", f, p)
-		case m.ReadOnly || v.ConfigMap != nil || v.Secret != nil || (v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ReadOnly):
-			t.Errorf("--%s %s is on the read-only volume %s", f, p, v.Name)
-		case v.EmptyDir == nil && v.PersistentVolumeClaim == nil:
-			t.Errorf("--%s %s: volume %s is neither an emptyDir nor a PVC", f, p, v.Name)
+		paths := []string{value}
+		if f == "report" { // --report takes several paths: plan.md,plan.html
+			paths = strings.Split(value, ",")
 		}
-		if v != nil && v.PersistentVolumeClaim != nil && find[corev1.PersistentVolumeClaim](bundle, v.PersistentVolumeClaim.ClaimName) == nil {
-			t.Errorf("--%s %s: the PVC %s is not in the bundle", f, p, v.PersistentVolumeClaim.ClaimName)
+		for _, p := range paths {
+			outputs++
+			m, v := mountAt(c, p), volumeAt(spec, c, p)
+			switch {
+			case m == nil || v == nil:
+				t.Errorf("--%s %s is on the read-only root filesystem", f, p)
+			case m.ReadOnly || v.ConfigMap != nil || v.Secret != nil || (v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ReadOnly):
+				t.Errorf("--%s %s is on the read-only volume %s", f, p, v.Name)
+			case v.EmptyDir == nil && v.PersistentVolumeClaim == nil:
+				t.Errorf("--%s %s: volume %s is neither an emptyDir nor a PVC", f, p, v.Name)
+			}
+			if v != nil && v.PersistentVolumeClaim != nil && find[corev1.PersistentVolumeClaim](bundle, v.PersistentVolumeClaim.ClaimName) == nil {
+				t.Errorf("--%s %s: the PVC %s is not in the bundle", f, p, v.PersistentVolumeClaim.ClaimName)
+			}
 		}
 	}
 	if outputs == 0 {

@@ -1,7 +1,9 @@
 // Package report renders a plan.Plan, and apply's []plan.Result, for people
 // and for spreadsheets: a text tree for terminals (Text), Markdown for pull
-// requests and chat (Markdown), the plan file itself (JSON), and CSV files
-// (PlanCSV, ResultsCSV) with the header DESIGN.md fixes for results.
+// requests and chat (Markdown), the plan file itself (JSON), CSV files
+// (PlanCSV, ResultsCSV) with the header DESIGN.md fixes for results, and a
+// self-contained HTML page to look at (HTML, ResultsHTML) that loads
+// nothing from the network.
 //
 // Invariant: every renderer is a pure function of the value it is given onto
 // an io.Writer. None computes a diff, reads the clock, the network or the

@@ -55,6 +55,8 @@ func Failure(path, msg string) (func(io.Writer) error, error) {
 			}
 			return cw.Flush()
 		}, nil
+	case ".html", ".htm":
+		return func(w io.Writer) error { return htmlFailure(w, msg) }, nil
 	}
 	_, err := ByExtension(path)
 	return nil, err

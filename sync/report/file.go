@@ -74,8 +74,14 @@ var ErrUnknownFormat = errors.New("unknown report format")
 
 // ByExtension chooses the plan renderer for a --report path by its
 // extension, in any case: .txt (Text, without colour), .md (Markdown),
-// .json (JSON) or .csv (PlanCSV).
+// .json (JSON), .csv (PlanCSV) or .html (HTML).
 func ByExtension(path string) (func(io.Writer, *plan.Plan) error, error) {
+	return ByExtensionWith(path, HTMLOptions{})
+}
+
+// ByExtensionWith is ByExtension with the HTML report's options (its time
+// and digest).
+func ByExtensionWith(path string, o HTMLOptions) (func(io.Writer, *plan.Plan) error, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".txt":
 		return func(w io.Writer, p *plan.Plan) error { return Text(w, p, TextOptions{}) }, nil
@@ -85,10 +91,12 @@ func ByExtension(path string) (func(io.Writer, *plan.Plan) error, error) {
 		return JSON, nil
 	case ".csv":
 		return PlanCSV, nil
+	case ".html", ".htm":
+		return func(w io.Writer, p *plan.Plan) error { return HTML(w, p, o) }, nil
 	default:
 		if ext == "" {
 			ext = "no extension"
 		}
-		return nil, fmt.Errorf("choose report format for %s: %w: %s (want .txt, .md, .json or .csv)", path, ErrUnknownFormat, ext)
+		return nil, fmt.Errorf("choose report format for %s: %w: %s (want .txt, .md, .json, .csv or .html)", path, ErrUnknownFormat, ext)
 	}
 }

@@ -101,6 +101,8 @@ func TestByExtension(t *testing.T) {
 		{"plan.md", func(w io.Writer) error { return Markdown(w, p, MarkdownOptions{}) }},
 		{"plan.json", func(w io.Writer) error { return JSON(w, p) }},
 		{"plan.csv", func(w io.Writer) error { return PlanCSV(w, p) }},
+		{"plan.html", func(w io.Writer) error { return HTML(w, p, HTMLOptions{}) }},
+		{"Plan.HTM", func(w io.Writer) error { return HTML(w, p, HTMLOptions{}) }},
 	}
 	for _, tt := range tests {
 		f, err := ByExtension(tt.path)
