@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/convirza-sync/convirza-sync/examples"
@@ -62,8 +63,8 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	fresh.report, fresh.results, fresh.detailedExitcode = "", "", true
 	fresh.metricsFile, fresh.pushgateway = "", ""
 	if err := planOnly(ctx, &de, &fresh, "demo"); err != nil {
-		if exitCode(err) == exitPending {
-			return withCode(exitFailed, fmt.Errorf("demo: the fresh plan is not empty: the sync did not converge"))
+		if errors.Is(err, errPending) {
+			return errors.New("demo: the fresh plan is not empty: the sync did not converge")
 		}
 		return err
 	}

@@ -39,7 +39,7 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 		return s.readError(err)
 	}
 	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
-		return withCode(exitFailed, fmt.Errorf("export: %w", err))
+		return fmt.Errorf("export: %w", err)
 	}
 	groups, users, skipped := exportRows(cur)
 	for _, msg := range skipped {
@@ -47,7 +47,7 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 	}
 	write := func(name string, render func(io.Writer) error) error {
 		if err := report.WriteFile(filepath.Join(c.outDir, name), render); err != nil {
-			return withCode(exitFailed, fmt.Errorf("export %s: %w", name, err))
+			return fmt.Errorf("export %s: %w", name, err)
 		}
 		return nil
 	}

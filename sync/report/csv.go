@@ -190,7 +190,7 @@ func resultRecord(r plan.Result) []string {
 		intCell(int64(r.Line)),
 		string(r.Kind),
 		r.Key,
-		actionWord(r.Action),
+		ActionWord(r.Action),
 		string(r.Outcome),
 		intCell(r.ObjectID),
 		intCell(int64(r.HTTPStatus)),

@@ -109,7 +109,7 @@ func (r *textReport) marker(a plan.Action) string { return r.paint(actionStyle(a
 // info is the tail of a change's line: its action, the export row, the
 // reason, and the new-user note.
 func (r *textReport) info(c *plan.Change) string {
-	s := r.paint(actionStyle(c.Action), actionWord(c.Action))
+	s := r.paint(actionStyle(c.Action), ActionWord(c.Action))
 	if c.Action == plan.NoOp {
 		s = "no-op"
 	}
@@ -149,7 +149,7 @@ func (r *textReport) render(p *plan.Plan) {
 		r.ew.str("\nRefused (", num(len(p.Refused)), "): wanted by the policy, forbidden by a rule; not in this plan\n")
 		for i := range p.Refused {
 			c := &p.Refused[i]
-			line := "  " + r.paint(ansiBoldRed, "!") + " " + actionWord(c.Action) + " " + string(c.Kind) + " " + clean(changeName(c))
+			line := "  " + r.paint(ansiBoldRed, "!") + " " + ActionWord(c.Action) + " " + string(c.Kind) + " " + clean(changeName(c))
 			if refs := changeRefs(c); refs != "" {
 				line += "  (" + refs + ")"
 			}
