@@ -189,3 +189,21 @@ func TestExitCode(t *testing.T) {
 		})
 	}
 }
+
+func TestColor(t *testing.T) {
+	tests := []struct {
+		noColor, term string
+		tty, want     bool
+	}{
+		{"", "xterm-256color", true, true},
+		{"1", "xterm-256color", true, false},
+		{"", "dumb", true, false},
+		{"", "xterm", false, false},
+	}
+	for _, tt := range tests {
+		e := &env{getenv: func(k string) string { return map[string]string{"NO_COLOR": tt.noColor, "TERM": tt.term}[k] }}
+		if got := e.color(tt.tty); got != tt.want {
+			t.Errorf("color with NO_COLOR=%q TERM=%q tty=%v: %v, want %v", tt.noColor, tt.term, tt.tty, got, tt.want)
+		}
+	}
+}
