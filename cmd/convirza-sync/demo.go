@@ -7,6 +7,7 @@ import (
 
 	"github.com/convirza-sync/convirza-sync/examples"
 	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
+	"github.com/convirza-sync/convirza-sync/sync/state/statefile"
 )
 
 // runDemo runs the whole job against an in-process sandbox seeded with the
@@ -19,7 +20,7 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := convirzatest.ReadState(f)
+	st, err := statefile.Read(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("demo: the embedded sandbox state: %w", err)
