@@ -51,9 +51,6 @@ type config struct {
 	detailedExitcode, dryRun           bool
 	metricsFile, pushgateway           string
 	output, logFormat, logLevel        string
-	// wrote records which outputs the run has written, so that a run that
-	// fails still writes the ones asked for (saying why).
-	wrote struct{ report, results bool }
 	// sandbox
 	addr, stateFile string
 	latency         time.Duration

@@ -417,9 +417,6 @@ func (p *planner) resolveIndustry(word string) (int64, string, bool) {
 
 func (p *planner) lookupIndustry(word string) (int64, string, bool) {
 	k := nameKey(word)
-	if k == "" {
-		return 0, "", true // "empty: clear"
-	}
 	if syn, ok := p.synonyms[k]; ok {
 		k = nameKey(syn)
 	}
@@ -577,7 +574,7 @@ func (p *planner) matchGroup(i int32) {
 	case d.IndustryID != nil:
 		r.hasInd, r.indID = true, *d.IndustryID
 		name, ok := p.indByID[r.indID]
-		if !ok && r.indID != 0 && len(p.indByID) > 0 {
+		if !ok && len(p.indByID) > 0 {
 			p.groupProblem(i, FieldIndustryID, "unknown industry id %d", r.indID)
 			return
 		}

@@ -132,7 +132,8 @@ type DesiredGroup struct {
 	Zip         *string `json:"zip,omitempty"`
 	Phone       *string `json:"phone_number,omitempty"` // E.164 when it parsed
 	// Industry is an industry name from the export; the planner resolves it
-	// against the API's list and the mapping's synonyms.
+	// against the API's list and the mapping's synonyms. An industry cannot
+	// be cleared: Industry is never empty, and IndustryID is positive.
 	Industry   *string `json:"industry,omitempty"`
 	IndustryID *int64  `json:"industry_id,omitempty"`
 }

@@ -416,8 +416,3 @@ func sameName(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a),
 // Handler returns the sandbox as an http.Handler that serves both hosts:
 // /oauth/... (auth) and /v3/... (API).
 func (s *Sandbox) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
-
-// validRole reports whether r is one of the canonical roles.
-func validRole(r state.Role) bool {
-	return r == state.RoleAdmin || r == state.RoleStandard || r == state.RoleReadOnly
-}
