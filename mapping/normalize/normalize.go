@@ -1,5 +1,6 @@
-// Package normalize turns the values of an export, and the values Convirza
-// returns, into one canonical form, so that equal things compare equal.
+// Package normalize puts the values of an export, and the values Convirza
+// returns, in one canonical form so that equal things compare equal, and
+// never keeps state that depends on its callers.
 //
 // Invariant: every function here is pure and safe for concurrent use (the
 // phone fast path keeps a lock-free cache whose content is a function of the

@@ -44,7 +44,7 @@ type FetchStats struct {
 	// Calls counts every /v3 request FetchState sent, retries included (auth
 	// calls aside).
 	Calls int
-	// Formula is the minimum of the issue: 1 tree + Σ⌈children/200⌉ over the
+	// Formula is the fewest calls that can read the state: 1 tree + Σ⌈children/200⌉ over the
 	// parents that have children + ⌈users/200⌉. Calls exceeds it by
 	// RootCalls, IndustryCalls and retries, by one when there are no users
 	// (one page says so), and, for an ext-id root, by the listings above the

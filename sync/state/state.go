@@ -1,6 +1,6 @@
-// Package state is the shared vocabulary of convirza-sync: the groups and users
-// that Convirza holds now (CurrentState) and the ones a CRM export asks for
-// (DesiredState).
+// Package state is the shared vocabulary of convirza-sync, the groups and
+// users that Convirza holds now (CurrentState) and the ones a CRM export
+// asks for (DesiredState), and never does more than hold and compare them.
 //
 // Invariant: this package holds data and small pure helpers only. It does no
 // I/O, reads no flags and imports nothing of this module.

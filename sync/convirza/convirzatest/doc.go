@@ -1,6 +1,7 @@
-// Package convirzatest is the sandbox: an in-memory Convirza Platform API v3
-// server, shaped like net/http/httptest, that every test, `convirza-sync demo`
-// and `convirza-sync sandbox` use as a stand-in for Convirza.
+// Package convirzatest is the sandbox, an in-memory Convirza Platform API v3
+// server shaped like net/http/httptest that tests, `convirza-sync demo` and
+// `convirza-sync sandbox` use as a stand-in for Convirza, and it never
+// accepts what the real API refuses.
 //
 // Invariant: the sandbox refuses what the real API refuses. It is never a mock
 // that agrees with everything: every write goes through the rules of
