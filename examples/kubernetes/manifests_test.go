@@ -180,7 +180,7 @@ type kustomization struct {
 		Name     string   `json:"name"`
 		Behavior string   `json:"behavior,omitempty"`
 		Files    []string `json:"files,omitempty"`
-		Options *struct {
+		Options  *struct {
 			Labels map[string]string `json:"labels,omitempty"`
 		} `json:"options,omitempty"`
 	} `json:"configMapGenerator,omitempty"`
