@@ -1,5 +1,5 @@
-// Package examples holds the example data that ships inside the binary:
-// a half-set-up Convirza account for the sandbox, and the Salesforce-style
+// Package examples embeds the example data that ships inside the binary,
+// and never changes it: a half-set-up Convirza account for the sandbox, and the Salesforce-style
 // export and mapping that `convirza-sync demo` syncs into it. Embedding it
 // lets the demo run from any directory and inside the container image.
 //

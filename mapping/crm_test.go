@@ -24,7 +24,7 @@ func TestSalesforceNullIDsAreEmpty(t *testing.T) {
 }
 
 func TestRolesMapping(t *testing.T) {
-	m, err := ParseMapping([]byte("users:\n  columns: {email: Email, role: Profile}\n  roles:\n    System Administrator: admin\n    Marketing User: readonly\n"))
+	m, err := parseMapping([]byte("users:\n  columns: {email: Email, role: Profile}\n  roles:\n    System Administrator: admin\n    Marketing User: readonly\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestRolesMapping(t *testing.T) {
 	if diff := cmp.Diff([]string{"a@x.com=admin", "b@x.com=readonly", "c@x.com=standard"}, got); diff != "" {
 		t.Error(diff)
 	}
-	if _, err := ParseMapping([]byte("users:\n  roles:\n    Boss: owner\n")); err == nil {
+	if _, err := parseMapping([]byte("users:\n  roles:\n    Boss: owner\n"), ""); err == nil {
 		t.Error("a role map to an unknown role: no error")
 	}
 }
@@ -95,14 +95,14 @@ func TestMappingBounds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseMapping([]byte(tc.yaml))
+			_, err := parseMapping([]byte(tc.yaml), "")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}
 		})
 	}
 	ok := "x: &cols {org_unit_ext_id: Id, org_unit_name: Name}\ngroups:\n  columns: *cols\n"
-	if _, err := ParseMapping([]byte(ok)); err != nil && strings.Contains(err.Error(), "expands") {
+	if _, err := parseMapping([]byte(ok), ""); err != nil && strings.Contains(err.Error(), "expands") {
 		t.Errorf("a single alias refused: %v", err)
 	}
 }

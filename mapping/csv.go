@@ -13,22 +13,14 @@ import (
 	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
-// Why encoding/csv and not gocsv's decoders. gocsv maps a header to struct
-// tags, but here the headers are only known at run time (the mapping), so
-// its struct model needs a header rewrite (Unmarshaller.RenormalizeHeaders)
-// and then costs a reflect.Value.Set and an interface conversion per cell:
-// measured on a 100k-row, 8-column file at 4.8x a plain csv.Reader, against
-// a budget of 2x for the whole load. Its callback and channel APIs add a
-// goroutine hop per row (and UnmarshalToCallback leaks that goroutine when
-// the callback fails), its map APIs read through a package-level reader
-// factory (racy) or build a map per row, and every one of them drops the
-// record of a malformed row and stops at it. What gocsv's rules are for
-// (your own csv.Reader, never the global SetCSVReader; check the
-// mismatches; lines from FieldPos, not record numbers) is kept here
-// directly: the loader builds its own csv.Reader per file, resolves the
-// header against the mapping itself (resolveHeader reports every missing
-// column), takes physical lines from FieldPos, and turns a malformed row
-// into a row problem, then resyncs and reads on.
+// Exports are read with encoding/csv, not gocsv (which writes the report
+// and export files), for three things gocsv's decoders cannot give: the
+// file streams row by row under a csv.Reader this package owns (no
+// package-level reader, no goroutine per row); a malformed row becomes a
+// row problem and the read goes on past it, where gocsv stops the whole
+// file; and every problem names its physical line (FieldPos), where gocsv
+// counts records. Its struct tags would not help either: the columns are
+// only known at run time, from the mapping.
 
 // csvSource reads CSV records with their physical lines, and reads past a
 // malformed record instead of stopping.

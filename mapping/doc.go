@@ -1,7 +1,8 @@
-// Package mapping reads a CRM export (CSV, JSON or XLSX) through a mapping
-// file into a state.DesiredState: the groups and users the export asks for,
-// normalized, with every faulty row set aside as a state.Problem that names
-// its file, physical line, column and key.
+// Package mapping turns a CRM export (CSV, JSON or XLSX) and its mapping
+// file into a state.DesiredState, and never reaches the network or writes a
+// file. The groups and users the export asks for come out normalized, with
+// every faulty row set aside as a state.Problem that names its file,
+// physical line (or sheet cell), column and key.
 //
 // Invariants:
 //   - No network and no writes: mapping only reads the files it is given

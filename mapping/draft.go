@@ -64,7 +64,7 @@ type DraftOptions struct {
 const sampleRows = 20
 
 // Draft reads the header and the first rows of each export and writes a
-// commented mapping YAML. The draft always parses (ParseMapping).
+// commented mapping YAML. The draft always parses (parseMapping).
 func Draft(opts DraftOptions) ([]byte, error) {
 	if opts.GroupsPath == "" && opts.UsersPath == "" {
 		return nil, fmt.Errorf("draft a mapping: no groups or users file given")
@@ -109,7 +109,7 @@ func Draft(opts DraftOptions) ([]byte, error) {
 		}
 		draftSection(&b, "users", header, rows, userConventions)
 	}
-	if _, err := ParseMapping(b.Bytes()); err != nil {
+	if _, err := parseMapping(b.Bytes(), "the draft"); err != nil {
 		return nil, fmt.Errorf("draft a mapping: the draft does not parse (please report it): %w", err)
 	}
 	return b.Bytes(), nil

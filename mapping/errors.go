@@ -12,7 +12,7 @@ import (
 var ErrNoRows = errors.New("the export has no rows")
 
 // FileError is a failure of a whole file (an export or the mapping): the
-// loader could not read it, or not use it. Load and ParseMapping return one
+// loader could not read it, or not use it. Load and LoadMapping return one
 // or more of them (joined with errors.Join when there are several); use
 // errors.As, or range over Unwrap() []error, to list them.
 type FileError struct {

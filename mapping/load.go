@@ -654,19 +654,3 @@ func (s ProblemSummary) String() string {
 	return fmt.Sprintf("%d groups and %d users valid; %d invalid rows (%d groups, %d users) with %d errors; %d warnings",
 		s.Groups, s.Users, s.InvalidRows, s.InvalidGroups, s.InvalidUsers, s.Errors, s.Warnings)
 }
-
-// loadReader loads one export from a reader, as Load does from a file: the
-// tests and fuzz targets use it.
-func loadReader(m *Mapping, rootExtID string, k kind, format, name string, src io.ReadSeeker) (*state.DesiredState, error) {
-	if m == nil {
-		m = DefaultMapping()
-	}
-	l := newLoader(m, rootExtID)
-	l.fileOrder(name)
-	size, _ := src.Seek(0, io.SeekEnd)
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	errs := l.readSource(src, name, format, k, false, size)
-	return l.finish(), joinFileErrors(errs)
-}

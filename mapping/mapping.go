@@ -130,11 +130,9 @@ func ReadMapping(fsys fs.FS, name string) (*Mapping, error) {
 	return parseMapping(b, path.Base(name))
 }
 
-// ParseMapping decodes and checks a mapping. Unknown keys, unknown field
+// parseMapping decodes and checks a mapping. Unknown keys, unknown field
 // names, a field mapped twice over (industry and industry_id, parent_ext_id
 // and parent_name) and bad settings are errors that name their line.
-func ParseMapping(b []byte) (*Mapping, error) { return parseMapping(b, "") }
-
 func parseMapping(b []byte, file string) (*Mapping, error) {
 	tree, fe := checkMappingBounds(b, file)
 	if fe != nil {
@@ -170,7 +168,8 @@ func parseMapping(b []byte, file string) (*Mapping, error) {
 	return &m, nil
 }
 
-// Validate checks a mapping built in code; ParseMapping already did.
+// Validate checks a mapping built in code; LoadMapping and ReadMapping
+// already did.
 func (m *Mapping) Validate() error {
 	return joinFileErrors(m.validate(func(...string) int { return 0 }))
 }

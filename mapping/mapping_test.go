@@ -11,7 +11,7 @@ import (
 )
 
 func TestParseMapping(t *testing.T) {
-	m, err := ParseMapping([]byte(`groups:
+	m, err := parseMapping([]byte(`groups:
   columns:
     org_unit_ext_id: Account ID
     org_unit_name: Account Name
@@ -27,7 +27,7 @@ users:
   defaults: {role: Standard User}
   columns: {email: Email, user_ext_id: Employee ID}
 phone_region: ca
-`))
+`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestParseMappingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseMapping([]byte(tt.yaml))
+			_, err := parseMapping([]byte(tt.yaml), "")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -163,7 +163,7 @@ func TestLoadMapping(t *testing.T) {
 		t.Errorf("missing mapping file: %v", err)
 	}
 	// A mapping with users columns only reads groups by canonical names.
-	m, err := ParseMapping([]byte("users:\n  columns: {email: E-mail}\n"))
+	m, err := parseMapping([]byte("users:\n  columns: {email: E-mail}\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Command convirza-bench measures convirza-sync against the limits it
-// claims, in one run, against the in-process sandbox (convirzatest), and
-// prints each figure beside its reference:
+// claims, and never talks to a real Convirza: in one run, against the
+// in-process sandbox (convirzatest), it prints each figure beside its
+// reference:
 //
 //   - reads: the calls of a full fetch against the minimum the API allows;
 //   - writes: the writes made against the real differences;

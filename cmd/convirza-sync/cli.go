@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/convirza-sync/convirza-sync/mapping"
+	"github.com/convirza-sync/convirza-sync/sync/metrics"
 )
 
 // env is what a command may touch of the outside world. Nothing below cmd
@@ -60,9 +60,6 @@ type config struct {
 	traceHTTP   string
 	traceAlways bool
 	traceBody   int
-	// wrote records which outputs the run has written, so that a run that
-	// fails still writes the ones asked for (saying why).
-	wrote struct{ report, results bool }
 	// sandbox
 	addr, stateFile string
 	latency         time.Duration
@@ -260,7 +257,7 @@ func run(ctx context.Context, args []string, e *env) error {
 		}
 		return usagef("%s: missing argument %s", cmd.name, cmd.args)
 	}
-	if e.log, err = newLogger(e.stderr, e.stderrTTY, c.logFormat, c.logLevel); err != nil {
+	if e.log, err = newLogger(e.stderr, e.stderrTTY, e.color(e.stderrTTY), c.logFormat, c.logLevel); err != nil {
 		return err
 	}
 	return cmd.run(ctx, e, c, pos)
@@ -358,6 +355,13 @@ func printCommandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	}
 }
 
+// color is the one colour decision of the program: a stream may carry ANSI
+// colours when it is a terminal, NO_COLOR is unset or empty
+// (https://no-color.org) and TERM is not "dumb".
+func (e *env) color(tty bool) bool {
+	return tty && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+}
+
 // isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
@@ -408,19 +412,9 @@ func checkValues(fs *flag.FlagSet, c *config) error {
 		return usagef("%s cannot be negative", c.ref("burst"))
 	}
 	if has("pushgateway") && c.pushgateway != "" {
-		u, err := url.Parse(c.pushgateway)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("%s: want an http(s) URL, got %q", c.ref("pushgateway"), redactURL(c.pushgateway))
+		if err := metrics.CheckPushURL(c.pushgateway); err != nil {
+			return usagef("%s: %v", c.ref("pushgateway"), err)
 		}
 	}
 	return nil
-}
-
-// redactURL hides a password in a URL's userinfo.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(not a URL)"
-	}
-	return u.Redacted()
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/convirza-sync/convirza-sync/sync/apply"
 )
 
 // runCLI runs the CLI in-process with the given environment.
@@ -171,11 +173,12 @@ func TestExitCode(t *testing.T) {
 		{"nil", nil, 0},
 		{"plain error", errors.New("boom"), 1},
 		{"usage", usagef("bad"), 64},
-		{"chosen code", withCode(3, errors.New("some failed")), 3},
-		{"pending", withCode(exitPending, nil), 2},
+		{"applied", &appliedError{err: errors.New("some failed"), res: &apply.Results{}}, 3},
+		{"applied, interrupted", &appliedError{err: fmt.Errorf("%w: 3 changes done", errInterrupted), res: &apply.Results{}}, 130},
+		{"pending", errPending, 2},
 		{"interrupted", canceled, 130},
 		// A step that chose exit 1 but was cut short by a signal: interrupted.
-		{"interrupted read", withCode(exitFailed, canceled), 130},
+		{"interrupted read", fmt.Errorf("the plan was made for root group 7: %w", canceled), 130},
 		{"usage wins", errors.Join(usagef("bad"), canceled), 64},
 	}
 	for _, tt := range tests {
@@ -184,5 +187,23 @@ func TestExitCode(t *testing.T) {
 				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestColor(t *testing.T) {
+	tests := []struct {
+		noColor, term string
+		tty, want     bool
+	}{
+		{"", "xterm-256color", true, true},
+		{"1", "xterm-256color", true, false},
+		{"", "dumb", true, false},
+		{"", "xterm", false, false},
+	}
+	for _, tt := range tests {
+		e := &env{getenv: func(k string) string { return map[string]string{"NO_COLOR": tt.noColor, "TERM": tt.term}[k] }}
+		if got := e.color(tt.tty); got != tt.want {
+			t.Errorf("color with NO_COLOR=%q TERM=%q tty=%v: %v, want %v", tt.noColor, tt.term, tt.tty, got, tt.want)
+		}
 	}
 }

@@ -62,11 +62,11 @@ func loadCredentials(getenv func(string) string) (credentials, error) {
 	case c.email != "" && c.password != "":
 		return c, nil
 	case c.email != "":
-		return credentials{}, withCode(exitFailed, errors.New("CONVIRZA_EMAIL is set but CONVIRZA_PASSWORD (or CONVIRZA_PASSWORD_FILE) is not"))
+		return credentials{}, errors.New("CONVIRZA_EMAIL is set but CONVIRZA_PASSWORD (or CONVIRZA_PASSWORD_FILE) is not")
 	case c.password != "":
-		return credentials{}, withCode(exitFailed, errors.New("CONVIRZA_PASSWORD is set but CONVIRZA_EMAIL (or CONVIRZA_EMAIL_FILE) is not"))
+		return credentials{}, errors.New("CONVIRZA_PASSWORD is set but CONVIRZA_EMAIL (or CONVIRZA_EMAIL_FILE) is not")
 	}
-	return credentials{}, withCode(exitFailed, errNoCredentials)
+	return credentials{}, errNoCredentials
 }
 
 func secretVar(getenv func(string) string, name string) (string, error) {
@@ -80,11 +80,11 @@ func secretVar(getenv func(string) string, name string) (string, error) {
 	b, err := readSecretFile(file)
 	if err != nil {
 		// The path is not a secret; the content would be, and is not shown.
-		return "", withCode(exitFailed, fmt.Errorf("read %s_FILE: %w", name, err))
+		return "", fmt.Errorf("read %s_FILE: %w", name, err)
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", withCode(exitFailed, fmt.Errorf("%s_FILE %s is empty", name, file))
+		return "", fmt.Errorf("%s_FILE %s is empty", name, file)
 	}
 	return s, nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/convirza-sync/convirza-sync/examples"
 	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
+	"github.com/convirza-sync/convirza-sync/sync/state/statefile"
 )
 
 // runDemo runs the whole job against an in-process sandbox seeded with the
@@ -18,7 +20,7 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := convirzatest.ReadState(f)
+	st, err := statefile.Read(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("demo: the embedded sandbox state: %w", err)
@@ -62,8 +64,8 @@ func runDemo(ctx context.Context, e *env, c *config, _ []string) error {
 	fresh.report, fresh.results, fresh.detailedExitcode = "", "", true
 	fresh.metricsFile, fresh.pushgateway = "", ""
 	if err := planOnly(ctx, &de, &fresh, "demo"); err != nil {
-		if exitCode(err) == exitPending {
-			return withCode(exitFailed, fmt.Errorf("demo: the fresh plan is not empty: the sync did not converge"))
+		if errors.Is(err, errPending) {
+			return errors.New("demo: the fresh plan is not empty: the sync did not converge")
 		}
 		return err
 	}

@@ -36,10 +36,10 @@ func runDoctor(ctx context.Context, e *env, c *config, _ []string) error {
 		err = rep.WriteText(e.stdout)
 	}
 	if err != nil {
-		return withCode(exitFailed, err)
+		return err
 	}
 	if rep.Differs() {
-		return withCode(exitFailed, errors.New("doctor: some check differs: the job cannot run safely against this account as it is"))
+		return errors.New("doctor: some check differs: the job cannot run safely against this account as it is")
 	}
 	return nil
 }

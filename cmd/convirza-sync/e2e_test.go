@@ -1302,3 +1302,43 @@ func TestE2EGatesAndInvalidRows(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EMetricsOnEveryPath: a run that fails after it connected, at a step
+// that used to return early (the report cannot be written), still writes
+// its metrics as a failure and its results file.
+func TestE2EMetricsOnEveryPath(t *testing.T) {
+	w := newWorld(t, exampleState(t))
+	if r := w.run(append([]string{"plan", "--out", "plan.json"}, exampleInputs...)...); r.code != 0 {
+		t.Fatalf("plan --out:\n%s", r)
+	}
+	tests := []struct {
+		name    string
+		command string
+		args    []string
+	}{
+		{"sync, report unwritable", "sync", append([]string{"sync"}, exampleInputs...)},
+		{"sync --dry-run, report unwritable", "sync-dry-run", append([]string{"sync", "--dry-run"}, exampleInputs...)},
+		{"apply, report unwritable", "apply", []string{"apply", "plan.json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prom := tt.command + ".prom"
+			m := w.mark()
+			args := append(slices.Clone(tt.args), "--metrics-file", prom, "--results", tt.command+".csv", "--report", filepath.Join("no-such-dir", "r.md"))
+			r := w.run(args...)
+			if r.code != 1 {
+				t.Fatalf("want exit 1:\n%s", r)
+			}
+			if ws := w.writesSince(m); len(ws) != 0 {
+				t.Errorf("%d writes, want none:\n%s", len(ws), describeCalls(ws))
+			}
+			got := sumMetric(w.readMetrics(prom), "convirza_sync_run_success", func(l map[string]string) string { return l["command"] })
+			if diff := cmp.Diff(map[string]int{tt.command: 0}, got); diff != "" {
+				t.Errorf("run_success (-want +got):\n%s", diff)
+			}
+			if rows := w.readResults(tt.command + ".csv"); len(rows) != 0 {
+				t.Errorf("results of a run that wrote nothing: %d rows, want the header only", len(rows))
+			}
+		})
+	}
+}

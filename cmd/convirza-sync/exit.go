@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/convirza-sync/convirza-sync/sync/apply"
 )
 
-// The exit codes of DESIGN.md. They are decided here, and only here.
+// The exit codes of DESIGN.md. exitCode derives them, and nothing else
+// picks one: commands return typed errors, and a run that applied returns
+// its Results with its error.
 const (
 	exitOK        = 0
 	exitFailed    = 1   // failed before any write
@@ -27,28 +31,35 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
-// exitError carries an exit code chosen by a command, with an optional
-// message (an empty one prints nothing more).
-type exitError struct {
-	code int
-	err  error
+// errPending says a dry run found changes and --detailed-exitcode asked to
+// hear it: exit 2, with nothing more printed.
+var errPending = errors.New("changes pending")
+
+// errInterrupted is a run that a signal cut short after it began to write.
+// It is a context.Canceled, so that it exits 130 like any other step a
+// signal stops, but it says so in one word.
+var errInterrupted error = interrupted{}
+
+type interrupted struct{}
+
+func (interrupted) Error() string        { return "interrupted" }
+func (interrupted) Is(target error) bool { return target == context.Canceled }
+
+// appliedError is the error of a run that called apply.Apply: writes may
+// have been made, so it is not a failure "before any write".
+type appliedError struct {
+	err error
+	res *apply.Results
 }
 
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
+func (e *appliedError) Error() string { return e.err.Error() }
+func (e *appliedError) Unwrap() error { return e.err }
 
-func (e *exitError) Unwrap() error { return e.err }
-
-func withCode(code int, err error) error { return &exitError{code: code, err: err} }
-
-// exitCode maps an error from run to the process exit code.
+// exitCode derives the process exit code from the error run returned: the
+// one place that decides it.
 func exitCode(err error) int {
 	var ue *usageError
-	var ee *exitError
+	var ae *appliedError
 	switch {
 	case err == nil:
 		return exitOK
@@ -56,20 +67,20 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		// A signal cancelled the run's context: whatever step it cut short
-		// (a read, a login) and whatever code that step chose, the run was
-		// interrupted.
+		// (a read, a login, the apply), the run was interrupted.
 		return exitInterrupt
-	case errors.As(err, &ee):
-		return ee.code
+	case errors.Is(err, errPending):
+		return exitPending
+	case errors.As(err, &ae) && ae.res != nil:
+		return exitPartial
 	}
 	return exitFailed
 }
 
-// errorMessage is what main prints for err: nothing for success, or for an
-// exit code whose command has already said why.
+// errorMessage is what main prints for err: nothing for success, or for
+// pending changes, which the plan on stdout has already shown.
 func errorMessage(err error) string {
-	var ee *exitError
-	if err == nil || errors.As(err, &ee) && ee.err == nil {
+	if err == nil || err == errPending {
 		return ""
 	}
 	return err.Error()

@@ -10,17 +10,35 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/convirza"
-	"github.com/convirza-sync/convirza-sync/sync/convirza/convirzatest"
 	"github.com/convirza-sync/convirza-sync/sync/report"
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/statefile"
 )
 
-// The canonical columns export writes; syncing the files back with no
-// mapping makes zero writes.
-var (
-	exportGroupColumns = []string{"org_unit_ext_id", "org_unit_name", "parent_ext_id", "address", "city", "state", "zip", "phone_number", "industry"}
-	exportUserColumns  = []string{"email", "first_name", "last_name", "role", "group_ext_id", "user_ext_id"}
-)
+// exportGroup and exportUser are the rows of groups.csv and users.csv, in
+// the canonical columns: syncing the files back with no mapping makes zero
+// writes. Their cells are plain strings, not report cells: export files
+// are data, and are never escaped.
+type exportGroup struct {
+	ExtID       string `csv:"org_unit_ext_id"`
+	Name        string `csv:"org_unit_name"`
+	ParentExtID string `csv:"parent_ext_id"`
+	Address     string `csv:"address"`
+	City        string `csv:"city"`
+	State       string `csv:"state"`
+	Zip         string `csv:"zip"`
+	Phone       string `csv:"phone_number"`
+	Industry    string `csv:"industry"`
+}
+
+type exportUser struct {
+	Email      string `csv:"email"`
+	FirstName  string `csv:"first_name"`
+	LastName   string `csv:"last_name"`
+	Role       string `csv:"role"`
+	GroupExtID string `csv:"group_ext_id"`
+	UserExtID  string `csv:"user_ext_id"`
+}
 
 // runExport writes Convirza's current state under the root: groups.csv and
 // users.csv in canonical columns (plain data, no ids), and state.json, the
@@ -39,7 +57,7 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 		return s.readError(err)
 	}
 	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
-		return withCode(exitFailed, fmt.Errorf("export: %w", err))
+		return fmt.Errorf("export: %w", err)
 	}
 	groups, users, skipped := exportRows(cur)
 	for _, msg := range skipped {
@@ -47,17 +65,17 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 	}
 	write := func(name string, render func(io.Writer) error) error {
 		if err := report.WriteFile(filepath.Join(c.outDir, name), render); err != nil {
-			return withCode(exitFailed, fmt.Errorf("export %s: %w", name, err))
+			return fmt.Errorf("export %s: %w", name, err)
 		}
 		return nil
 	}
-	if err := write("groups.csv", csvRender(exportGroupColumns, groups)); err != nil {
+	if err := write("groups.csv", func(w io.Writer) error { return report.WriteCSV(w, groups) }); err != nil {
 		return err
 	}
-	if err := write("users.csv", csvRender(exportUserColumns, users)); err != nil {
+	if err := write("users.csv", func(w io.Writer) error { return report.WriteCSV(w, users) }); err != nil {
 		return err
 	}
-	if err := write("state.json", convirzatest.StateFromCurrent(cur).Write); err != nil {
+	if err := write("state.json", statefile.FromCurrent(cur).Write); err != nil {
 		return err
 	}
 	e.log.Info().Int("groups", len(groups)).Int("users", len(users)).Int("calls", st.Calls).Str("dir", c.outDir).Msg("exported")
@@ -65,27 +83,11 @@ func runExport(ctx context.Context, e *env, c *config, _ []string) error {
 	return nil
 }
 
-// csvRender writes a data CSV: export files are data and are never escaped.
-func csvRender(header []string, rows [][]string) func(io.Writer) error {
-	return func(w io.Writer) error {
-		cw := report.NewCSVWriter(w, report.CSVData)
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := cw.Write(r); err != nil {
-				return err
-			}
-		}
-		return cw.Flush()
-	}
-}
-
 // exportRows turns the current state into canonical rows. Only what a sync
 // can manage is exported: active groups with an ext id whose ancestors up
 // to the root all qualify too, and active users of the root or of such a
 // group. What is left out is said, one line per subtree.
-func exportRows(cur *state.CurrentState) (groups, users [][]string, skipped []string) {
+func exportRows(cur *state.CurrentState) (groups []exportGroup, users []exportUser, skipped []string) {
 	byID := make(map[int64]state.Group, len(cur.Groups))
 	children := map[int64][]state.Group{}
 	for _, g := range cur.Groups {
@@ -120,7 +122,7 @@ func exportRows(cur *state.CurrentState) (groups, users [][]string, skipped []st
 			if ind == "" && g.IndustryName != "" {
 				ind = g.IndustryName
 			}
-			groups = append(groups, []string{g.ExtID, g.Name, exported[parent], g.Address, g.City, g.State, g.Zip, g.Phone, ind})
+			groups = append(groups, exportGroup{g.ExtID, g.Name, exported[parent], g.Address, g.City, g.State, g.Zip, g.Phone, ind})
 			walk(g.ID)
 		}
 	}
@@ -136,8 +138,7 @@ func exportRows(cur *state.CurrentState) (groups, users [][]string, skipped []st
 			skipped = append(skipped, fmt.Sprintf("export: user %s left out: its group (id %d) is not exported", u.Email, u.GroupID))
 			continue
 		}
-		role := string(u.Role)
-		users = append(users, []string{u.Email, u.FirstName, u.LastName, role, ext, u.ExtID})
+		users = append(users, exportUser{u.Email, u.FirstName, u.LastName, string(u.Role), ext, u.ExtID})
 	}
 	return groups, users, skipped
 }

@@ -30,7 +30,7 @@ func runInit(_ context.Context, e *env, c *config, _ []string) error {
 	b, err := mapping.Draft(mapping.DraftOptions{GroupsPath: c.groups, UsersPath: c.users,
 		Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet})
 	if err != nil {
-		return withCode(exitFailed, err)
+		return err
 	}
 	if c.out == "" {
 		_, err := e.stdout.Write(b)
@@ -38,14 +38,14 @@ func runInit(_ context.Context, e *env, c *config, _ []string) error {
 	}
 	f, err := os.OpenFile(c.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return withCode(exitFailed, fmt.Errorf("write the mapping: %w (init never overwrites a mapping)", err))
+		return fmt.Errorf("write the mapping: %w (init never overwrites a mapping)", err)
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return withCode(exitFailed, fmt.Errorf("write the mapping: %w", err))
+		return fmt.Errorf("write the mapping: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return withCode(exitFailed, fmt.Errorf("write the mapping: %w", err))
+		return fmt.Errorf("write the mapping: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Wrote %s. Next: convirza-sync validate --mapping %s --groups %s\n", c.out, c.out, c.groups)
 	return nil

@@ -8,8 +8,9 @@ import (
 )
 
 // newLogger builds the zerolog logger on stderr: JSON, console, or auto
-// (console on a TTY, JSON otherwise).
-func newLogger(w io.Writer, tty bool, format, level string) (zerolog.Logger, error) {
+// (console on a TTY, JSON otherwise). color is env.color's decision for
+// stderr.
+func newLogger(w io.Writer, tty, color bool, format, level string) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || level == "" {
 		return zerolog.Nop(), usagef("--log-level: unknown level %q (want debug, info, warn or error)", level)
@@ -17,10 +18,10 @@ func newLogger(w io.Writer, tty bool, format, level string) (zerolog.Logger, err
 	switch format {
 	case "auto", "":
 		if tty {
-			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !color}
 		}
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !tty}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !color}
 	case "json":
 	default:
 		return zerolog.Nop(), usagef("--log-format: unknown format %q (want json, console or auto)", format)

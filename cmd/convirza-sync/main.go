@@ -1,5 +1,6 @@
 // Command convirza-sync makes Convirza's groups and users match a CRM
-// export. main is thin: it builds the environment and the signal context,
+// export, and is the only code that reads flags, the environment or the
+// terminal. main is thin: it builds the environment and the signal context,
 // calls run, and maps the error to an exit code in one place (exitCode).
 package main
 

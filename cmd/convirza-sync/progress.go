@@ -66,7 +66,7 @@ func (p *progress) log() {
 	rate := float64(done) / el.Seconds()
 	ev := p.e.log.Info().Int64("done", done).Int("total", p.total).Float64("per_second", rate)
 	if rate > 0 {
-		ev = ev.Dur("eta", time.Duration(float64(int64(p.total)-done)/rate*float64(time.Second)).Round(time.Second))
+		ev = ev.Str("eta", time.Duration(float64(int64(p.total)-done)/rate*float64(time.Second)).Round(time.Second).String())
 	}
 	ev.Msg("applying")
 }

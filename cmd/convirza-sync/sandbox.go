@@ -36,12 +36,12 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 		case errors.Is(err, os.ErrNotExist):
 			e.log.Info().Str("state", c.stateFile).Msg("state file does not exist yet; starting from the default state and saving there on exit")
 		case err != nil:
-			return withCode(exitFailed, fmt.Errorf("open sandbox state: %w", err))
+			return fmt.Errorf("open sandbox state: %w", err)
 		default:
 			err = sb.LoadState(f)
 			f.Close()
 			if err != nil {
-				return withCode(exitFailed, fmt.Errorf("load sandbox state %s: %w", c.stateFile, err))
+				return fmt.Errorf("load sandbox state %s: %w", c.stateFile, err)
 			}
 		}
 	}
@@ -51,7 +51,7 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 	}
 	srv, err := convirzatest.StartServer(sb, c.addr)
 	if err != nil {
-		return withCode(exitFailed, err)
+		return err
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		e.log.Warn().Str("addr", c.addr).Msg("the sandbox listens beyond loopback; anyone who can reach this address can use its token")
@@ -65,7 +65,7 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 		fmt.Fprintf(e.stdout, " and saves the state to %s", c.stateFile)
 	}
 	fmt.Fprintln(e.stdout, ".")
-	e.log.Info().Str("url", srv.URL).Dur("latency", c.latency).Float64("rate_limit", c.rateLimit).Float64("fail_rate", c.failRate).Bool("delete_cascade", c.deleteCascade).Msg("sandbox started")
+	e.log.Info().Str("url", srv.URL).Str("latency", c.latency.String()).Float64("rate_limit", c.rateLimit).Float64("fail_rate", c.failRate).Bool("delete_cascade", c.deleteCascade).Msg("sandbox started")
 
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -73,7 +73,7 @@ func runSandbox(ctx context.Context, e *env, c *config, _ []string) error {
 	_ = srv.Shutdown(shutdownCtx)
 	if c.stateFile != "" {
 		if err := report.WriteFile(c.stateFile, sb.SaveState); err != nil {
-			return withCode(exitFailed, fmt.Errorf("save sandbox state: %w", err))
+			return fmt.Errorf("save sandbox state: %w", err)
 		}
 		e.log.Info().Str("state", c.stateFile).Msg("sandbox state saved")
 	}

@@ -83,9 +83,9 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 	}
 	switch {
 	case loadErr != nil:
-		return withCode(exitFailed, loadErr)
+		return loadErr
 	case len(ds.Invalid) > 0:
-		return withCode(exitFailed, errors.New("the export has invalid rows"))
+		return errors.New("the export has invalid rows")
 	}
 	return nil
 }

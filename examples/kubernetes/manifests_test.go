@@ -167,15 +167,20 @@ type kustomization struct {
 	APIVersion string   `json:"apiVersion"`
 	Kind       string   `json:"kind"`
 	Resources  []string `json:"resources,omitempty"`
-	Images     []struct {
+	NameSuffix string   `json:"nameSuffix,omitempty"`
+	Labels     []struct {
+		Pairs map[string]string `json:"pairs"`
+	} `json:"labels,omitempty"`
+	Images []struct {
 		Name    string `json:"name"`
 		NewName string `json:"newName,omitempty"`
 		NewTag  string `json:"newTag,omitempty"`
 	} `json:"images,omitempty"`
 	ConfigMapGenerator []struct {
-		Name    string   `json:"name"`
-		Files   []string `json:"files,omitempty"`
-		Options *struct {
+		Name     string   `json:"name"`
+		Behavior string   `json:"behavior,omitempty"`
+		Files    []string `json:"files,omitempty"`
+		Options  *struct {
 			Labels map[string]string `json:"labels,omitempty"`
 		} `json:"options,omitempty"`
 	} `json:"configMapGenerator,omitempty"`
@@ -200,8 +205,11 @@ type tree struct {
 func loadTree(t *testing.T) *tree {
 	t.Helper()
 	tr := &tree{objects: map[string][]object{}, kusts: map[string]*kustomization{}, resource: map[string]bool{}, patch: map[string]bool{}}
+	// First the kustomizations, then every other YAML file but the files
+	// a configMapGenerator turns into data (a mapping.yaml is no manifest).
+	generated := map[string]bool{}
 	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml") {
+		if err != nil || d.IsDir() || path.Base(filepath.ToSlash(p)) != "kustomization.yaml" {
 			return err
 		}
 		data, err := os.ReadFile(p)
@@ -209,13 +217,35 @@ func loadTree(t *testing.T) *tree {
 			return err
 		}
 		p = filepath.ToSlash(p)
-		if path.Base(p) == "kustomization.yaml" {
-			k := &kustomization{}
-			if err := yaml.UnmarshalStrict(data, k); err != nil {
-				return fmt.Errorf("%s: decode strictly as a Kustomization: %w", p, err)
+		k := &kustomization{}
+		if err := yaml.UnmarshalStrict(data, k); err != nil {
+			return fmt.Errorf("%s: decode strictly as a Kustomization: %w", p, err)
+		}
+		tr.kusts[p] = k
+		for _, g := range k.ConfigMapGenerator {
+			for _, f := range g.Files {
+				if _, file, ok := strings.Cut(f, "="); ok {
+					f = file
+				}
+				generated[path.Join(path.Dir(p), f)] = true
 			}
-			tr.kusts[p] = k
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml") {
+			return err
+		}
+		p = filepath.ToSlash(p)
+		if path.Base(p) == "kustomization.yaml" || generated[p] {
 			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
 		}
 		objs, err := decodeDocs(p, data)
 		if err != nil {
@@ -910,27 +940,7 @@ func TestMappingMatchesSampleExport(t *testing.T) {
 	if cm == nil {
 		t.Fatal("no ConfigMap convirza-sync-mapping")
 	}
-	var m struct {
-		Groups *struct {
-			Columns    map[string]string `json:"columns"`
-			Industries map[string]string `json:"industries,omitempty"`
-			Empty      map[string]string `json:"empty,omitempty"`
-		} `json:"groups"`
-		Users *struct {
-			Match    string            `json:"match,omitempty"`
-			Defaults map[string]string `json:"defaults,omitempty"`
-			Columns  map[string]string `json:"columns"`
-		} `json:"users"`
-	}
-	if err := yaml.UnmarshalStrict([]byte(cm.Data["mapping.yaml"]), &m); err != nil {
-		t.Fatalf("mapping.yaml: %v", err)
-	}
-	if m.Groups == nil || m.Users == nil {
-		t.Fatal("mapping.yaml maps no groups or no users")
-	}
-	// The canonical fields of DESIGN.md.
-	groupFields := []string{"org_unit_ext_id", "org_unit_name", "parent_ext_id", "parent_name", "address", "city", "state", "zip", "phone_number", "industry", "industry_id"}
-	userFields := []string{"email", "first_name", "last_name", "role", "group_ext_id", "user_ext_id"}
+	m := decodeMapping(t, "base mapping.yaml", []byte(cm.Data["mapping.yaml"]))
 	for _, tc := range []struct {
 		file    string
 		columns map[string]string
@@ -964,6 +974,41 @@ func TestMappingMatchesSampleExport(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("convirza-sync validate on the sample export and the mapping: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// mappingFile is the part of the mapping file these examples use, decoded
+// strictly so that a misspelt key fails.
+type mappingFile struct {
+	Groups *struct {
+		Columns    map[string]string `json:"columns"`
+		Industries map[string]string `json:"industries,omitempty"`
+		Empty      map[string]string `json:"empty,omitempty"`
+	} `json:"groups"`
+	Users *struct {
+		Match    string            `json:"match,omitempty"`
+		Defaults map[string]string `json:"defaults,omitempty"`
+		Columns  map[string]string `json:"columns"`
+	} `json:"users"`
+}
+
+// The canonical fields of DESIGN.md.
+var (
+	groupFields = []string{"org_unit_ext_id", "org_unit_name", "parent_ext_id", "parent_name", "address", "city", "state", "zip", "phone_number", "industry", "industry_id"}
+	userFields  = []string{"email", "first_name", "last_name", "role", "group_ext_id", "user_ext_id"}
+)
+
+// decodeMapping decodes a mapping file strictly; it must map groups and
+// users.
+func decodeMapping(t *testing.T, name string, data []byte) mappingFile {
+	t.Helper()
+	var m mappingFile
+	if err := yaml.UnmarshalStrict(data, &m); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if m.Groups == nil || m.Users == nil {
+		t.Fatalf("%s maps no groups or no users", name)
+	}
+	return m
 }
 
 func csvHeader(t *testing.T, file string) []string {

@@ -109,10 +109,8 @@ func Apply(ctx context.Context, p *plan.Plan, r Remote, o Options) (*Results, er
 	}
 	if p.Blocked() {
 		var tripped []string
-		for _, g := range p.Gates {
-			if g.Tripped && !g.Forced {
-				tripped = append(tripped, g.Name+": "+g.Message)
-			}
+		for _, g := range p.BlockingGates() {
+			tripped = append(tripped, g.Name+": "+g.Message)
 		}
 		return nil, fmt.Errorf("apply: %w: a safety gate blocks it (%s)", ErrRefused, strings.Join(tripped, "; "))
 	}

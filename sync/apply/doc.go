@@ -1,5 +1,5 @@
-// Package apply carries out a plan.Plan against Convirza: it is the only code
-// of convirza-sync that writes.
+// Package apply carries out a plan.Plan against Convirza, the only code of
+// convirza-sync that writes, and never writes what the plan does not hold.
 //
 // Invariant: Apply makes no write unless it was given a plan that is of this
 // build's version, passed its safety gates and forms an acyclic dependency

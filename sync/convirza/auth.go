@@ -248,7 +248,7 @@ func (a *auth) exchange(ctx context.Context, path string, body any, counter inte
 			d = ra
 		}
 		retries++
-		a.c.log.Warn().Str("path", shown).Int("retry", retries).Dur("backoff", d).
+		a.c.log.Warn().Str("path", shown).Int("retry", retries).Str("backoff", d.String()).
 			Str("cause", a.c.secrets.redact(cause.Error())).Msg("retrying auth call")
 		if err := a.c.sleep(ctx, d); err != nil {
 			return fmt.Errorf("%w (while waiting to retry after: %w)", err, cause)
@@ -343,7 +343,7 @@ func (a *auth) post(ctx context.Context, path string, body any, counter interfac
 		return 0, nil, nil, fmt.Errorf("read response body: %w", scrubURLError(err))
 	}
 	a.c.log.Debug().Str("method", http.MethodPost).Str("path", "/"+path).Int("status", resp.StatusCode).
-		Dur("took", time.Since(start)).Msg("auth call")
+		Int64("took_ms", time.Since(start).Milliseconds()).Msg("auth call")
 	return resp.StatusCode, rb, resp.Header, nil
 }
 

@@ -470,7 +470,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			retries++
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", retries).
-				Dur("backoff", d).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying")
+				Str("backoff", d.String()).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying")
 			if err := c.sleep(ctx, d); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
@@ -506,7 +506,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 			limitedWait += wait
 			c.stats.retries.Add(1)
 			c.log.Warn().Str("method", r.method).Str("path", path).Int("retry", limited).
-				Dur("backoff", wait).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying after 429")
+				Str("backoff", wait.String()).Str("cause", c.secrets.redact(cause.Error())).Msg("retrying after 429")
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: %w (while waiting to retry after: %w)", r.method, path, err, cause)
 			}
@@ -570,7 +570,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 				ra = parseRateLimitReset(resp.Header, now)
 			}
 			rlErr := &RateLimitError{RetryAfter: ra, APIError: res.apiError(r.method, path)}
-			c.log.Warn().Str("method", r.method).Str("path", path).Dur("retry_after", ra).
+			c.log.Warn().Str("method", r.method).Str("path", path).Str("retry_after", ra.String()).
 				Float64("rate", c.lim.current()).Msg("rate limited")
 			if err := retry429(rlErr, ra); err != nil {
 				return resp, nil, err
@@ -655,7 +655,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 	if err != nil {
 		c.stats.status(0)
 		res.err = scrubURLError(err)
-		c.log.Debug().Str("method", method).Str("path", path).Dur("took", time.Since(start)).
+		c.log.Debug().Str("method", method).Str("path", path).Int64("took_ms", time.Since(start).Milliseconds()).
 			Bool("sent", res.sent.Load()).Str("error", c.secrets.redact(res.err.Error())).Msg("no answer")
 		return res
 	}
@@ -701,7 +701,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, path, toke
 		res.parseEnvelope()
 	}
 	c.log.Debug().Str("method", method).Str("path", path).Int("status", hr.StatusCode).
-		Str("request_id", res.resp.RequestID).Dur("took", time.Since(start)).Msg("api call")
+		Str("request_id", res.resp.RequestID).Int64("took_ms", time.Since(start).Milliseconds()).Msg("api call")
 	return res
 }
 

@@ -1,5 +1,6 @@
-// Package convirza is a client for the Convirza Platform API v3, in the shape
-// of go-github: a Client with one service per resource (Groups, Users,
+// Package convirza is the client for the Convirza Platform API v3, and never
+// decides what to write or lets a credential into a log, error or URL it
+// shows. It has the shape of go-github: a Client with one service per resource (Groups, Users,
 // Industries), calls of the form (ctx, args...) (*T, *Response, error), typed
 // errors (*APIError, *RateLimitError, *MalformedResponseError, and the
 // sentinels ErrUnauthorized and ErrOutcomeUnknown), and paging iterators.

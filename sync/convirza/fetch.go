@@ -44,11 +44,11 @@ type FetchStats struct {
 	// Calls counts every /v3 request FetchState sent, retries included (auth
 	// calls aside).
 	Calls int
-	// Formula is the minimum: 1 tree + Σ⌈children/200⌉ over the parents
-	// that have children + ⌈users/200⌉; by List Groups, 1 tree +
-	// ⌈groups/200⌉ + ⌈users/200⌉ (200, or the page size the server serves).
-	// Calls exceeds it by RootCalls, IndustryCalls, ProbeCalls and retries,
-	// by one when there are no users
+	// Formula is the fewest calls that can read the state: 1 tree +
+	// Σ⌈children/200⌉ over the parents that have children + ⌈users/200⌉; by
+	// List Groups, 1 tree + ⌈groups/200⌉ + ⌈users/200⌉ (200, or the page
+	// size the server serves). Calls exceeds it by RootCalls, IndustryCalls,
+	// ProbeCalls and retries, by one when there are no users
 	// (one page says so), and, for an ext-id root, by the listings above the
 	// root that finding it took.
 	Formula int

@@ -1,5 +1,6 @@
 // Package metrics turns the numbers of one finished run into Prometheus
-// metrics for a batch job: a text file (for the node exporter's textfile
+// metrics, and never lets a secret or row data into them. It writes a text
+// file (for the node exporter's textfile
 // collector, or a file an operator collects) and a push to a Pushgateway.
 //
 // Invariant: the metrics describe one run and carry only counts, durations,

@@ -56,6 +56,13 @@ func Push(ctx context.Context, gatewayURL, job string, r Run) error {
 	return nil
 }
 
+// CheckPushURL refuses a Pushgateway URL that Push would refuse, before
+// any run; its error never shows the URL's credentials.
+func CheckPushURL(raw string) error {
+	_, _, err := pushTarget(raw)
+	return err
+}
+
 // pushTarget splits a Pushgateway URL into the URL without credentials,
 // which may be shown, and the credentials.
 func pushTarget(raw string) (string, *url.Userinfo, error) {

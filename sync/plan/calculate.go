@@ -590,7 +590,7 @@ func (p *planner) matchGroup(i int32) {
 	case d.IndustryID != nil:
 		r.hasInd, r.indID = true, *d.IndustryID
 		name, ok := p.indByID[r.indID]
-		if !ok && r.indID != 0 && len(p.indByID) > 0 {
+		if !ok && len(p.indByID) > 0 {
 			p.groupProblem(i, FieldIndustryID, "unknown industry id %d", r.indID)
 			return
 		}

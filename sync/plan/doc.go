@@ -1,4 +1,5 @@
-// Package plan calculates the changes that make Convirza match an export.
+// Package plan calculates the changes that make Convirza match an export,
+// and never does I/O.
 //
 // Invariant: Calculate is a pure function. It does no I/O, reads no clock,
 // logs nothing and returns its changes in a deterministic order; map order

@@ -367,7 +367,7 @@ func linearize(r *rand.Rand, cs []Change) []*Change {
 			next[a] = append(next[a], c.ID)
 		}
 	}
-	var ready, out []int
+	var ready []int
 	for _, c := range cs {
 		if indeg[c.ID] == 0 {
 			ready = append(ready, c.ID)
@@ -378,7 +378,6 @@ func linearize(r *rand.Rand, cs []Change) []*Change {
 		k := r.IntN(len(ready))
 		id := ready[k]
 		ready = append(ready[:k], ready[k+1:]...)
-		out = append(out, id)
 		res = append(res, byID[id])
 		for _, n := range next[id] {
 			if indeg[n]--; indeg[n] == 0 {

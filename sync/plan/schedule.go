@@ -264,7 +264,7 @@ func (p *planner) createFields(n int32) []FieldChange {
 	add(FieldState, d.State, normalize.Text)
 	add(FieldZip, d.Zip, normalize.Text)
 	add(FieldPhone, d.Phone, func(s string) string { return normalize.PhoneValue(s, p.region) })
-	if r.hasInd && r.indID != 0 {
+	if r.hasInd {
 		fs = append(fs, FieldChange{Field: FieldIndustryID, After: fmtID(r.indID), AfterLabel: r.indName})
 	}
 	sortFields(fs)

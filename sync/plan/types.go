@@ -275,15 +275,24 @@ type Counts struct {
 	Users  int `json:"users"`
 }
 
-// Blocked reports whether a gate stops the plan from being applied.
-func (p *Plan) Blocked() bool {
+// Blocks reports whether the gate stops its plan from being applied: it
+// tripped, and --force did not pass it.
+func (g Gate) Blocks() bool { return g.Tripped && !g.Forced }
+
+// BlockingGates lists the gates that stop the plan from being applied, in
+// the plan's order.
+func (p *Plan) BlockingGates() []Gate {
+	var out []Gate
 	for _, g := range p.Gates {
-		if g.Tripped && !g.Forced {
-			return true
+		if g.Blocks() {
+			out = append(out, g)
 		}
 	}
-	return false
+	return out
 }
+
+// Blocked reports whether a gate stops the plan from being applied.
+func (p *Plan) Blocked() bool { return len(p.BlockingGates()) > 0 }
 
 // Empty reports whether the plan has nothing to write.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }

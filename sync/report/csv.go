@@ -8,78 +8,68 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gocarina/gocsv"
+
 	"github.com/convirza-sync/convirza-sync/sync/plan"
 )
 
-// resultsHeader is the results CSV header of DESIGN.md, exactly.
-var resultsHeader = []string{"line", "kind", "key", "action", "outcome", "convirza_id", "http_status", "message", "request_id"}
+// Cell is a cell of a CSV report, which people open in a spreadsheet: it
+// is written through EscapeCell, so the type of a report row's field is
+// what guards it against formula injection. Export files, which are data,
+// use plain strings and are never escaped.
+type Cell string
 
-// ResultsHeader returns the results CSV header:
-// line,kind,key,action,outcome,convirza_id,http_status,message,request_id.
-func ResultsHeader() []string { return append([]string(nil), resultsHeader...) }
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (c Cell) MarshalCSV() (string, error) { return EscapeCell(string(c)), nil }
 
-// PlanCSVHeader returns the plan CSV header: the results header, then fields.
-func PlanCSVHeader() []string { return append(ResultsHeader(), "fields") }
+// Count is a number cell of a report: empty when zero (no line, no id, no
+// HTTP status).
+type Count int64
 
-// CSVMode says whether a CSV writer guards its cells against formula
-// injection.
-type CSVMode int
-
-const (
-	// CSVReport escapes every cell with EscapeCell. It is the zero value:
-	// reports, which ops open in a spreadsheet, use it.
-	CSVReport CSVMode = iota
-	// CSVData writes cells exactly as given. Export files use it: they are
-	// data that a later sync reads back, and are never escaped.
-	CSVData
-)
-
-func (m CSVMode) String() string {
-	switch m {
-	case CSVReport:
-		return "report"
-	case CSVData:
-		return "data"
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (n Count) MarshalCSV() (string, error) {
+	if n == 0 {
+		return "", nil
 	}
-	return "csv-mode(" + strconv.Itoa(int(m)) + ")"
+	return strconv.FormatInt(int64(n), 10), nil
 }
 
-// CSVWriter writes CSV records in one explicit mode.
-type CSVWriter struct {
-	cw   *csv.Writer
-	mode CSVMode
-	rec  []string
+// ResultRow is a row of the results CSV; its tags are the header of
+// DESIGN.md, exactly: line,kind,key,action,outcome,convirza_id,http_status,
+// message,request_id.
+type ResultRow struct {
+	Line       Count `csv:"line"`
+	Kind       Cell  `csv:"kind"`
+	Key        Cell  `csv:"key"`
+	Action     Cell  `csv:"action"`
+	Outcome    Cell  `csv:"outcome"`
+	ConvirzaID Count `csv:"convirza_id"`
+	HTTPStatus Count `csv:"http_status"`
+	Message    Cell  `csv:"message"`
+	RequestID  Cell  `csv:"request_id"`
 }
 
-// NewCSVWriter returns a writer onto w in the given mode.
-func NewCSVWriter(w io.Writer, mode CSVMode) *CSVWriter {
-	return &CSVWriter{cw: csv.NewWriter(w), mode: mode}
+// planRow is a row of the plan CSV: a results row, then the changed fields.
+type planRow struct {
+	ResultRow
+	Fields Cell `csv:"fields"`
 }
 
-// Mode returns the writer's mode.
-func (w *CSVWriter) Mode() CSVMode { return w.mode }
-
-// Write writes one record; in CSVReport mode every cell goes through
-// EscapeCell first. The caller's slice is not changed.
-func (w *CSVWriter) Write(record []string) error {
-	out := record
-	if w.mode != CSVData {
-		w.rec = w.rec[:0]
-		for _, c := range record {
-			w.rec = append(w.rec, EscapeCell(c))
-		}
-		out = w.rec
+// resultRow renders a result: NoOp is an empty action, and zero numbers
+// are empty cells.
+func resultRow(r plan.Result) ResultRow {
+	return ResultRow{
+		Line: Count(r.Line), Kind: Cell(r.Kind), Key: Cell(r.Key), Action: Cell(ActionWord(r.Action)), Outcome: Cell(r.Outcome),
+		ConvirzaID: Count(r.ObjectID), HTTPStatus: Count(r.HTTPStatus), Message: Cell(r.Message), RequestID: Cell(r.RequestID),
 	}
-	if err := w.cw.Write(out); err != nil {
-		return fmt.Errorf("write csv record: %w", err)
-	}
-	return nil
 }
 
-// Flush writes any buffered data and returns the first write error.
-func (w *CSVWriter) Flush() error {
-	w.cw.Flush()
-	if err := w.cw.Error(); err != nil {
+// WriteCSV writes rows, a slice of structs with csv tags, under the header
+// their tags name, with gocsv onto a csv.Writer of its own: never gocsv's
+// package-level writer, whose settings are global. How a cell is written
+// is up to its type (Cell escapes, a string does not).
+func WriteCSV(w io.Writer, rows any) error {
+	if err := gocsv.MarshalCSV(rows, csv.NewWriter(w)); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
@@ -138,10 +128,7 @@ func PlanCSV(w io.Writer, p *plan.Plan) error {
 	if p == nil {
 		return fmt.Errorf("write plan csv: no plan")
 	}
-	cw := NewCSVWriter(w, CSVReport)
-	if err := cw.Write(PlanCSVHeader()); err != nil {
-		return fmt.Errorf("write plan csv: %w", err)
-	}
+	rows := make([]planRow, 0, len(p.Changes)+len(p.Invalid))
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		r := plan.ResultFor(c, plan.OutcomePlanned)
@@ -150,16 +137,12 @@ func PlanCSV(w io.Writer, p *plan.Plan) error {
 		for j, f := range c.Fields {
 			fs[j] = fieldLine(c, f)
 		}
-		if err := cw.Write(append(resultRecord(r), strings.Join(fs, "; "))); err != nil {
-			return fmt.Errorf("write plan csv, change %d: %w", c.ID, err)
-		}
+		rows = append(rows, planRow{resultRow(r), Cell(strings.Join(fs, "; "))})
 	}
 	for _, r := range plan.SkippedResults(p) {
-		if err := cw.Write(append(resultRecord(r), "")); err != nil {
-			return fmt.Errorf("write plan csv, invalid row %d: %w", r.Line, err)
-		}
+		rows = append(rows, planRow{ResultRow: resultRow(r)})
 	}
-	if err := cw.Flush(); err != nil {
+	if err := WriteCSV(w, rows); err != nil {
 		return fmt.Errorf("write plan csv: %w", err)
 	}
 	return nil
@@ -168,40 +151,12 @@ func PlanCSV(w io.Writer, p *plan.Plan) error {
 // ResultsCSV writes the results CSV of DESIGN.md: its exact header, then
 // one row per result, in the order given.
 func ResultsCSV(w io.Writer, rs []plan.Result) error {
-	cw := NewCSVWriter(w, CSVReport)
-	if err := cw.Write(resultsHeader); err != nil {
-		return fmt.Errorf("write results csv: %w", err)
-	}
+	rows := make([]ResultRow, len(rs))
 	for i, r := range rs {
-		if err := cw.Write(resultRecord(r)); err != nil {
-			return fmt.Errorf("write results csv, row %d: %w", i+1, err)
-		}
+		rows[i] = resultRow(r)
 	}
-	if err := cw.Flush(); err != nil {
+	if err := WriteCSV(w, rows); err != nil {
 		return fmt.Errorf("write results csv: %w", err)
 	}
 	return nil
-}
-
-// resultRecord renders a result's cells: NoOp is an empty action, and zero
-// numbers are empty cells.
-func resultRecord(r plan.Result) []string {
-	return []string{
-		intCell(int64(r.Line)),
-		string(r.Kind),
-		r.Key,
-		actionWord(r.Action),
-		string(r.Outcome),
-		intCell(r.ObjectID),
-		intCell(int64(r.HTTPStatus)),
-		r.Message,
-		r.RequestID,
-	}
-}
-
-func intCell(n int64) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.FormatInt(n, 10)
 }

@@ -1,16 +1,16 @@
 // Package report renders a plan.Plan, and apply's []plan.Result, for people
-// and for spreadsheets: a text tree for terminals (Text), Markdown for pull
-// requests and chat (Markdown), the plan file itself (JSON), CSV files
-// (PlanCSV, ResultsCSV) with the header DESIGN.md fixes for results, and a
-// self-contained HTML page to look at (HTML, ResultsHTML) that loads
-// nothing from the network.
+// and for spreadsheets, and never decides anything a plan did not: a text
+// tree for terminals (Text), Markdown for pull requests and chat
+// (Markdown), the plan file itself (JSON), CSV files (PlanCSV, ResultsCSV)
+// with the header DESIGN.md fixes for results, and a self-contained HTML
+// page to look at (HTML, ResultsHTML) that loads nothing from the network.
 //
 // Invariant: every renderer is a pure function of the value it is given onto
 // an io.Writer. None computes a diff, reads the clock, the network or the
 // configuration, or reorders map keys: the same Plan always renders to the
 // same bytes. Reports carry plan data only, so no secret can reach them.
-// Every CSV cell that a spreadsheet could run as a formula is escaped
-// (EscapeCell); export files, which are data, use the plain mode instead.
+// Every report CSV cell is a Cell, which a spreadsheet cannot run as a
+// formula (EscapeCell); export files, which are data, use plain strings.
 //
 // Markers in the text and Markdown reports:
 //

@@ -44,16 +44,7 @@ func Failure(path, msg string) (func(io.Writer) error, error) {
 		}, nil
 	case ".csv":
 		return func(w io.Writer) error {
-			cw := NewCSVWriter(w, CSVReport)
-			row := make([]string, len(PlanCSVHeader()))
-			row[4], row[7] = string(plan.OutcomeFailed), msg
-			if err := cw.Write(PlanCSVHeader()); err != nil {
-				return err
-			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
-			return cw.Flush()
+			return WriteCSV(w, []planRow{{ResultRow: ResultRow{Outcome: Cell(plan.OutcomeFailed), Message: Cell(msg)}}})
 		}, nil
 	case ".html", ".htm":
 		return func(w io.Writer) error { return htmlFailure(w, msg) }, nil

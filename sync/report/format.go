@@ -27,8 +27,9 @@ func Marker(a plan.Action) string {
 	return "?"
 }
 
-// actionWord is the action's name as the reports print it; NoOp has none.
-func actionWord(a plan.Action) string {
+// ActionWord is the action's name as the reports, the results and the
+// metrics print it; NoOp (an invalid row that was skipped) has none.
+func ActionWord(a plan.Action) string {
 	if a == plan.NoOp {
 		return ""
 	}
@@ -275,10 +276,8 @@ func gateStatus(g plan.Gate) string {
 // trippedNames lists the gates that block the plan.
 func trippedNames(p *plan.Plan) []string {
 	var out []string
-	for _, g := range p.Gates {
-		if g.Tripped && !g.Forced {
-			out = append(out, clean(g.Name))
-		}
+	for _, g := range p.BlockingGates() {
+		out = append(out, clean(g.Name))
 	}
 	return out
 }

@@ -601,7 +601,7 @@ func (b *htmlBuilder) node(t *treeNode, depth int) *htmlNode {
 
 // change resolves one change, or one refused change.
 func (b *htmlBuilder) change(c *plan.Change, refused bool) *htmlChange {
-	h := &htmlChange{ID: c.ID, Marker: Marker(c.Action), Act: actionClass(c.Action), Word: actionWord(c.Action),
+	h := &htmlChange{ID: c.ID, Marker: Marker(c.Action), Act: actionClass(c.Action), Word: ActionWord(c.Action),
 		Kind: clean(string(c.Kind)), Reason: clean(c.Reason), NewUser: c.NewUser, Refused: refused}
 	if c.Action == plan.NoOp {
 		h.Word = "no-op"

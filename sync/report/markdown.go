@@ -117,14 +117,12 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 	}
 	b.WriteString(line + "\n\n")
 
-	for _, g := range p.Gates {
-		if g.Tripped && !g.Forced {
-			fmt.Fprintf(b, "> [!CAUTION]\n> **Blocked by %s**: nothing will be written. %s", mdEscape(g.Name), mdEscape(gateNumbers(g)))
-			if g.Message != "" {
-				b.WriteString(": " + mdEscape(g.Message))
-			}
-			b.WriteString(".\n\n")
+	for _, g := range p.BlockingGates() {
+		fmt.Fprintf(b, "> [!CAUTION]\n> **Blocked by %s**: nothing will be written. %s", mdEscape(g.Name), mdEscape(gateNumbers(g)))
+		if g.Message != "" {
+			b.WriteString(": " + mdEscape(g.Message))
 		}
+		b.WriteString(".\n\n")
 	}
 	if t.newUsers > 0 {
 		fmt.Fprintf(b, "> [!WARNING]\n> **%s** will be created: Convirza may email them.\n\n", plural(t.newUsers, "new user", "new users"))
@@ -212,7 +210,7 @@ func (r *mdReport) refused(p *plan.Plan) {
 			break
 		}
 		c := &p.Refused[i]
-		line := "- `!` " + actionWord(c.Action) + " " + mdEscape(string(c.Kind)) + " **" + mdEscape(changeName(c)) + "**" + mdChangeRefs(c)
+		line := "- `!` " + ActionWord(c.Action) + " " + mdEscape(string(c.Kind)) + " **" + mdEscape(changeName(c)) + "**" + mdChangeRefs(c)
 		if c.Reason != "" {
 			line += ": " + mdEscape(c.Reason)
 		}
@@ -425,7 +423,7 @@ func mdChange(c *plan.Change, depth int, withName bool) string {
 }
 
 func mdInfo(c *plan.Change) string {
-	s := actionWord(c.Action)
+	s := ActionWord(c.Action)
 	if c.Action == plan.NoOp {
 		s = "no-op"
 	}

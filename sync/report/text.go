@@ -3,35 +3,18 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/convirza-sync/convirza-sync/sync/plan"
 )
 
 // TextOptions tunes the text report.
 type TextOptions struct {
-	// Color turns on ANSI colours. The caller decides, usually with
-	// ColorEnabled(os.Stdout); a report written to a file has none.
+	// Color turns on ANSI colours. The caller decides (the command line
+	// asks whether stdout is a terminal); a report written to a file has
+	// none.
 	Color bool
-}
-
-// ColorEnabled reports whether a report written to f may use colours: f is
-// a terminal, NO_COLOR is unset or empty (https://no-color.org) and TERM is
-// not "dumb".
-func ColorEnabled(f *os.File) bool {
-	if f == nil {
-		return false
-	}
-	return colorAllowed(os.Getenv("NO_COLOR"), os.Getenv("TERM"), term.IsTerminal(int(f.Fd())))
-}
-
-// colorAllowed is ColorEnabled's rule, apart from the environment.
-func colorAllowed(noColor, termName string, tty bool) bool {
-	return tty && noColor == "" && termName != "dumb"
 }
 
 // The ANSI styles of the text report.
@@ -109,7 +92,7 @@ func (r *textReport) marker(a plan.Action) string { return r.paint(actionStyle(a
 // info is the tail of a change's line: its action, the export row, the
 // reason, and the new-user note.
 func (r *textReport) info(c *plan.Change) string {
-	s := r.paint(actionStyle(c.Action), actionWord(c.Action))
+	s := r.paint(actionStyle(c.Action), ActionWord(c.Action))
 	if c.Action == plan.NoOp {
 		s = "no-op"
 	}
@@ -149,7 +132,7 @@ func (r *textReport) render(p *plan.Plan) {
 		r.ew.str("\nRefused (", num(len(p.Refused)), "): wanted by the policy, forbidden by a rule; not in this plan\n")
 		for i := range p.Refused {
 			c := &p.Refused[i]
-			line := "  " + r.paint(ansiBoldRed, "!") + " " + actionWord(c.Action) + " " + string(c.Kind) + " " + clean(changeName(c))
+			line := "  " + r.paint(ansiBoldRed, "!") + " " + ActionWord(c.Action) + " " + string(c.Kind) + " " + clean(changeName(c))
 			if refs := changeRefs(c); refs != "" {
 				line += "  (" + refs + ")"
 			}

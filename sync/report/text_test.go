@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,35 +106,6 @@ func TestTextTreeCycle(t *testing.T) {
 	}
 	if n := strings.Count(md.String(), "· update"); n != 2 {
 		t.Errorf("markdown draws %d updates, want 2:\n%s", n, md.String())
-	}
-}
-
-func TestColorAllowed(t *testing.T) {
-	tests := []struct {
-		noColor, term string
-		tty, want     bool
-	}{
-		{"", "xterm-256color", true, true},
-		{"1", "xterm-256color", true, false},
-		{"", "dumb", true, false},
-		{"", "xterm", false, false},
-	}
-	for _, tt := range tests {
-		if got := colorAllowed(tt.noColor, tt.term, tt.tty); got != tt.want {
-			t.Errorf("colorAllowed(%q, %q, %v) = %v, want %v", tt.noColor, tt.term, tt.tty, got, tt.want)
-		}
-	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	t.Setenv("NO_COLOR", "")
-	if ColorEnabled(f) {
-		t.Error("ColorEnabled is true for a regular file")
-	}
-	if ColorEnabled(nil) {
-		t.Error("ColorEnabled is true for no file")
 	}
 }
 

@@ -144,15 +144,6 @@ func build(p *plan.Plan) *model {
 	return m
 }
 
-// changeCount counts the changes in a subtree.
-func (t *treeNode) changeCount() int {
-	n := len(t.groups) + len(t.users)
-	for _, c := range t.children {
-		n += c.changeCount()
-	}
-	return n
-}
-
 // name is what people call the group of a node.
 func (t *treeNode) name() string {
 	if t.node.Ref.Name != "" {

@@ -1,6 +1,6 @@
-// Package state is the shared vocabulary of convirza-sync: the groups and users
-// that Convirza holds now (CurrentState) and the ones a CRM export asks for
-// (DesiredState).
+// Package state is the shared vocabulary of convirza-sync, the groups and
+// users that Convirza holds now (CurrentState) and the ones a CRM export
+// asks for (DesiredState), and never does more than hold and compare them.
 //
 // Invariant: this package holds data and small pure helpers only. It does no
 // I/O, reads no flags and imports nothing of this module.
@@ -143,7 +143,8 @@ type DesiredGroup struct {
 	Zip         *string `json:"zip,omitempty"`
 	Phone       *string `json:"phone_number,omitempty"` // E.164 when it parsed
 	// Industry is an industry name from the export; the planner resolves it
-	// against the API's list and the mapping's synonyms.
+	// against the API's list and the mapping's synonyms. An industry cannot
+	// be cleared: Industry is never empty, and IndustryID is positive.
 	Industry   *string `json:"industry,omitempty"`
 	IndustryID *int64  `json:"industry_id,omitempty"`
 }

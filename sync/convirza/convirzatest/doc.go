@@ -1,10 +1,11 @@
-// Package convirzatest is the sandbox: an in-memory Convirza Platform API v3
-// server, shaped like net/http/httptest, that every test, `convirza-sync demo`
-// and `convirza-sync sandbox` use as a stand-in for Convirza.
+// Package convirzatest is the sandbox, an in-memory Convirza Platform API v3
+// server shaped like net/http/httptest that tests, `convirza-sync demo` and
+// `convirza-sync sandbox` use as a stand-in for Convirza, and it never
+// accepts what the real API refuses.
 //
 // Invariant: the sandbox refuses what the real API refuses. It is never a mock
 // that agrees with everything: every write goes through the rules of
-// /work/shared/convirza-api.md and the wire agreement (scope, sibling-name
+// the API contract (convirza-api.md) and the wire agreement (scope, sibling-name
 // uniqueness, parent checks, soft deletes, paging limits, unknown fields), and
 // the seeding helpers (AddGroup, AddUser) go through the same validation. All
 // state sits behind one mutex, which is never held while sleeping for latency,
@@ -48,49 +49,11 @@
 //
 // The caller's own user cannot deactivate, demote or delete itself (400).
 //
-// # The state file (state.json), version 1
+// # The state file
 //
-// LoadState, SaveState, NewFromState and `convirza-sync export` all use one
-// JSON document. A reader refuses any other version, an unknown field, trailing
-// data and a state that breaks the tree (see State.Validate):
-//
-//	{
-//	  "version": 1,
-//	  "top_group_id": 1001,
-//	  "groups": [
-//	    {"org_unit_id": 1001, "org_unit_ext_id": "ACME", "org_unit_name": "Acme Corp",
-//	     "org_unit_status": "active", "billing_id": 5001,
-//	     "address": "100 Main St", "city": "Boston", "state": "MA", "zip": "02110",
-//	     "phone_number": "+16175550100", "industry_id": 10, "timezone": "America/New_York",
-//	     "created": "2025-01-15T10:30:00Z", "modified": "2025-01-15T10:30:00Z"},
-//	    {"org_unit_id": 1002, "org_unit_ext_id": "ACME-EAST", "org_unit_name": "East",
-//	     "org_unit_parent_id": 1001, "org_unit_status": "inactive", ...}
-//	  ],
-//	  "users": [
-//	    {"ct_user_id": 10001, "email": "jane@acme.example", "first_name": "Jane",
-//	     "last_name": "Roe", "user_ext_id": "E-1", "status": "active", "role": "admin",
-//	     "group_org_unit_id": 1002, "created": "2025-02-01T09:00:00Z"}
-//	  ],
-//	  "industries": [{"industry_id": 10, "industry_name": "Technology"}]
-//	}
-//
-// Field by field:
-//   - top_group_id: the account's top group; it has no org_unit_parent_id
-//     (absent or 0) and is the only such group. Every other group reaches it
-//     through its parents.
-//   - groups: org_unit_status is active, inactive or deleted ("" reads as
-//     active). Empty strings may be left out. industry_id, when not 0, names an
-//     entry of industries. created/modified are RFC 3339 (UTC when written).
-//   - users: role is canonical (admin, standard or readonly); a reader also
-//     accepts the API's spellings ("Standard User", "2", ...) and normalizes
-//     them. status is active, inactive or deleted. group_org_unit_id names a
-//     group of the file. Optional: timezone, aliases, agent_ring_to,
-//     agent_code, score_call, access_audio.
-//   - industries: the reference list that GET /v3/industry serves.
-//
-// SaveState writes groups and users sorted by id, with two-space indentation,
-// so the file diffs well. Ids of new objects continue after the largest id in
-// the file.
+// LoadState, SaveState and NewFromState use the state.json format of
+// package statefile, which `convirza-sync export` also writes. Ids of new
+// objects continue after the largest id in the file.
 //
 // # Dialects
 //

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/statefile"
 )
 
 // Password is the one password the sandbox accepts, for any email.
@@ -188,8 +189,8 @@ func NewFromState(st State, opts Options) (*Sandbox, error) {
 // replaceState validates st and makes it the account. Tokens survive, except
 // those whose scope no longer exists.
 func (s *Sandbox) replaceState(st State) error {
-	c := st.clone()
-	if err := c.normalize(); err != nil {
+	c, err := st.Normalized()
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -286,7 +287,7 @@ func (s *Sandbox) Snapshot() State {
 		st.Users = append(st.Users, c)
 	}
 	s.mu.Unlock()
-	st.sort()
+	st.Sort()
 	return st
 }
 
@@ -441,8 +442,8 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// emailKey is the form in which emails are compared: trimmed, lower case.
-func emailKey(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// emailKey is the form in which emails are compared: the state file's.
+func emailKey(e string) string { return statefile.EmailKey(e) }
 
 // sameName compares sibling names: ignoring case and surrounding spaces.
 func sameName(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b)) }
@@ -450,8 +451,3 @@ func sameName(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a),
 // Handler returns the sandbox as an http.Handler that serves both hosts:
 // /oauth/... (auth) and /v3/... (API).
 func (s *Sandbox) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
-
-// validRole reports whether r is one of the canonical roles.
-func validRole(r state.Role) bool {
-	return r == state.RoleAdmin || r == state.RoleStandard || r == state.RoleReadOnly
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/statefile"
 )
 
 func TestStateRoundTrip(t *testing.T) {
@@ -170,7 +171,7 @@ func TestStateFromCurrent(t *testing.T) {
 		Users:      []state.User{{ID: 7, Email: "x@acme.example", FirstName: "X", LastName: "Y", Role: state.RoleReadOnly, Status: state.StatusActive, GroupID: 2001}},
 		Industries: []state.Industry{{ID: 4, Name: "Home Services"}},
 	}
-	st := StateFromCurrent(cs)
+	st := statefile.FromCurrent(cs)
 	want := State{
 		Version: 1, TopGroupID: 2000,
 		Groups: []Group{

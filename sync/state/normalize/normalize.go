@@ -1,10 +1,10 @@
-// Package normalize is the one home of the rules of equality and identity:
-// the canonical forms of an export's values and of Convirza's (text,
-// phones in their region, US states and ZIPs, countries), the keys records
-// are matched by (ext ids, emails), and the rules that say whether two
-// values of a field are the same (equal.go). The loader, the planner and
-// the stale check all import it; none of them compares values any other
-// way.
+// Package normalize is the one home of the rules of equality and identity,
+// and never keeps state that depends on its callers: the canonical forms of
+// an export's values and of Convirza's (text, phones in their region, US
+// states and ZIPs, countries), the keys records are matched by (ext ids,
+// emails), and the rules that say whether two values of a field are the
+// same (equal.go). The loader, the planner and the stale check all import
+// it; none of them compares values any other way.
 //
 // Invariant: every function here is pure and safe for concurrent use (the
 // phone fast path and the state memo keep lock-free caches whose content is
