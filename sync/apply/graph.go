@@ -22,6 +22,3 @@ func newGraph(cs []plan.Change) (*graph, error) {
 // createKey is the ext id a group create makes, or the match key of a user
 // create.
 func createKey(c *plan.Change) string { return c.CreateKey() }
-
-// symbolic reports whether a ref names a group only by ext id.
-func symbolic(r plan.Ref) bool { return r.Symbolic() }
