@@ -100,7 +100,7 @@ func (r *runner) create(ctx, callCtx context.Context, c *plan.Change) (plan.Resu
 	}
 	var key string // what the look-up goes by
 	if group {
-		key = createKey(c)
+		key = c.CreateKey()
 	} else if ub.Username != "" {
 		key = ub.Username
 	} else if strings.Contains(c.Key, "@") {
@@ -197,7 +197,7 @@ func lookupWord(group bool) string {
 
 // made records a created object's id for the changes that name it.
 func (r *runner) made(c *plan.Change, id int64) plan.Result {
-	if k := createKey(c); k != "" {
+	if k := c.CreateKey(); k != "" {
 		r.mu.Lock()
 		if c.Kind == plan.KindGroup {
 			r.groupIDs[k] = id

@@ -18,7 +18,3 @@ func newGraph(cs []plan.Change) (*graph, error) {
 	}
 	return &graph{deps: g.Deps, dependents: g.Dependents, index: g.Index}, nil
 }
-
-// createKey is the ext id a group create makes, or the match key of a user
-// create.
-func createKey(c *plan.Change) string { return c.CreateKey() }
