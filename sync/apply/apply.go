@@ -114,7 +114,7 @@ func Apply(ctx context.Context, p *plan.Plan, r Remote, o Options) (*Results, er
 		}
 		return nil, fmt.Errorf("apply: %w: a safety gate blocks it (%s)", ErrRefused, strings.Join(tripped, "; "))
 	}
-	g, err := newGraph(p.Changes)
+	g, err := plan.NewGraph(p.Changes)
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w: %w", ErrRefused, err)
 	}
@@ -139,7 +139,7 @@ func Apply(ctx context.Context, p *plan.Plan, r Remote, o Options) (*Results, er
 // runner is one Apply.
 type runner struct {
 	p      *plan.Plan
-	g      *graph
+	g      *plan.Graph
 	remote Remote
 	opts   Options
 	lim    *limiter
@@ -206,7 +206,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 	left := make([]int, n) // dependencies not yet done
 	ready := &indexHeap{}
 	for i := range n {
-		left[i] = len(r.g.deps[i])
+		left[i] = len(r.g.Deps[i])
 		if left[i] == 0 {
 			heap.Push(ready, i)
 		}
@@ -285,7 +285,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 		if inFlight == 0 && (stopping || ready.Len() == 0) {
 			// Nothing runs and nothing more will start: what is left is
 			// skipped (stopping), or waits on nothing that can end (which
-			// newGraph rules out).
+			// plan.NewGraph rules out).
 			break
 		}
 		select {
@@ -298,7 +298,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 			}
 			switch {
 			case ev.res.Outcome.Done():
-				for _, d := range r.g.dependents[ev.i] {
+				for _, d := range r.g.Dependents[ev.i] {
 					if left[d]--; left[d] == 0 && st[d] == waiting {
 						heap.Push(ready, d)
 					}
@@ -348,7 +348,7 @@ func (r *runner) block(i int, results []plan.Result, st []int, emit func(int, pl
 	for len(queue) > 0 {
 		j := queue[0]
 		queue = queue[1:]
-		for _, d := range r.g.dependents[j] {
+		for _, d := range r.g.Dependents[j] {
 			if st[d] != waiting {
 				continue
 			}

@@ -65,17 +65,17 @@ func TestNewGraph(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := newGraph(tt.changes)
+			g, err := plan.NewGraph(tt.changes)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("newGraph error = %v, want %q", err, tt.wantErr)
+					t.Fatalf("plan.NewGraph error = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, g.deps); diff != "" {
+			if diff := cmp.Diff(tt.want, g.Deps); diff != "" {
 				t.Errorf("deps (-want +got):\n%s", diff)
 			}
 		})
