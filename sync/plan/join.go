@@ -24,22 +24,24 @@ type keyed struct {
 	idx  int32
 }
 
-// noCandidate marks a row whose hash no current object shares.
-const noCandidate = -1
-
-// keyJoin is the result of joining the export's keys to the current ones:
-// for each row of the export, where its hash starts in the sorted current
-// side.
+// keyJoin is the result of joining the export's keys to the current ones.
+// Per export row, cand says where its hash is among the current keys:
+// noCandidate (nowhere), the one current object holding it (>= 0), or,
+// for the rare hash that several current keys share, the start of their
+// run in cur (encoded as -2-position), so that most rows are matched
+// without reading cur again.
 type keyJoin struct {
-	cur   []keyed // the current side, sorted by hash
-	first []int32 // per export row: the first position in cur with its hash, or noCandidate
-	hash  []uint64
+	cur  []keyed // the current side, sorted by hash
+	cand []int32
 }
+
+const noCandidate = -1
 
 // joinKeys joins nRows export keys to nCur current keys. rowKey and curKey
 // give the key of an index; an empty key takes no part.
 func joinKeys(nCur int, curKey func(int32) string, nRows int, rowKey func(int32) string) *keyJoin {
 	seed := maphash.MakeSeed()
+	buf := make([]keyed, max(nCur, nRows)) // the radix sort's scratch, for both sides
 	hashAll := func(n int, key func(int32) string) []keyed {
 		out := make([]keyed, 0, n)
 		for i := range int32(n) {
@@ -47,11 +49,11 @@ func joinKeys(nCur int, curKey func(int32) string, nRows int, rowKey func(int32)
 				out = append(out, keyed{maphash.String(seed, k), i})
 			}
 		}
-		return sortKeyed(out)
+		return sortKeyed(out, buf[:len(out)])
 	}
-	j := &keyJoin{cur: hashAll(nCur, curKey), first: make([]int32, nRows), hash: make([]uint64, nRows)}
-	for i := range j.first {
-		j.first[i] = noCandidate
+	j := &keyJoin{cur: hashAll(nCur, curKey), cand: make([]int32, nRows)}
+	for i := range j.cand {
+		j.cand[i] = noCandidate
 	}
 	rows := hashAll(nRows, rowKey)
 	c := 0
@@ -62,9 +64,13 @@ func joinKeys(nCur int, curKey func(int32) string, nRows int, rowKey func(int32)
 		if c == len(j.cur) {
 			break
 		}
-		if j.cur[c].hash == r.hash {
-			j.first[r.idx] = int32(c)
-			j.hash[r.idx] = r.hash
+		if j.cur[c].hash != r.hash {
+			continue
+		}
+		if c+1 < len(j.cur) && j.cur[c+1].hash == r.hash {
+			j.cand[r.idx] = int32(-2 - c)
+		} else {
+			j.cand[r.idx] = j.cur[c].idx
 		}
 	}
 	return j
@@ -73,13 +79,17 @@ func joinKeys(nCur int, curKey func(int32) string, nRows int, rowKey func(int32)
 // match returns the current object whose key equals the row's key, or
 // found false; dup reports that several current objects hold the key.
 func (j *keyJoin) match(row int32, key string, curKey func(int32) string) (cur int32, found, dup bool) {
-	c := j.first[row]
-	if c == noCandidate {
+	c := j.cand[row]
+	switch {
+	case c == noCandidate:
 		return 0, false, false
+	case c >= 0:
+		return c, curKey(c) == key, false
 	}
-	h := j.hash[row]
-	for ; int(c) < len(j.cur) && j.cur[c].hash == h; c++ {
-		i := j.cur[c].idx
+	start := int(-2 - c)
+	h := j.cur[start].hash
+	for k := start; k < len(j.cur) && j.cur[k].hash == h; k++ {
+		i := j.cur[k].idx
 		if curKey(i) != key {
 			continue // a collision of hashes
 		}
@@ -91,23 +101,20 @@ func (j *keyJoin) match(row int32, key string, curKey func(int32) string) (cur i
 	return cur, found, false
 }
 
-// sortKeyed sorts pairs by hash: by radix (three passes of 11 bits, from
-// the lowest of the top 33 bits, then by the whole hash within the rare runs
-// that share those) for many pairs, by comparison for few.
-func sortKeyed(a []keyed) []keyed {
+// sortKeyed sorts pairs by hash: by radix (four passes of 8 bits, from
+// the lowest of the top 32 bits, then by the whole hash within the rare runs
+// that share those) for many pairs, by comparison for few. buf is scratch
+// of a's length.
+func byHash(x, y keyed) int {
+	return cmp.Or(cmp.Compare(x.hash, y.hash), cmp.Compare(x.idx, y.idx))
+}
+
+func sortKeyed(a, buf []keyed) []keyed {
 	if len(a) < 1024 {
-		slices.SortFunc(a, func(x, y keyed) int {
-			switch {
-			case x.hash < y.hash:
-				return -1
-			case x.hash > y.hash:
-				return 1
-			}
-			return int(x.idx - y.idx)
-		})
+		slices.SortFunc(a, byHash)
 		return a
 	}
-	const bits, passes = 11, 3
+	const bits, passes = 8, 4 // an even count: the result lands in a
 	const buckets = 1 << bits
 	var count [passes][buckets + 1]int
 	shift := func(p int) uint { return 64 - bits*passes + uint(p*bits) }
@@ -116,7 +123,6 @@ func sortKeyed(a []keyed) []keyed {
 			count[p][(k.hash>>shift(p))&(buckets-1)+1]++
 		}
 	}
-	buf := make([]keyed, len(a))
 	src, dst := a, buf
 	for p := range passes {
 		c := &count[p]
@@ -131,22 +137,14 @@ func sortKeyed(a []keyed) []keyed {
 		}
 		src, dst = dst, src
 	}
-	// src is sorted by the top 33 bits; order the runs that share them
+	// a is sorted by the top 32 bits; order the runs that share them
 	for i := 0; i < len(src); {
 		e := i + 1
 		for e < len(src) && src[e].hash>>(64-bits*passes) == src[i].hash>>(64-bits*passes) {
 			e++
 		}
 		if e-i > 1 {
-			slices.SortFunc(src[i:e], func(x, y keyed) int {
-				switch {
-				case x.hash < y.hash:
-					return -1
-				case x.hash > y.hash:
-					return 1
-				}
-				return int(x.idx - y.idx)
-			})
+			slices.SortFunc(src[i:e], byHash)
 		}
 		i = e
 	}
