@@ -148,3 +148,36 @@ func TestKeyIndex(t *testing.T) {
 		t.Error("nil index")
 	}
 }
+
+// TestKeyIndexTagged checks the (tag, key) index of sibling names: a key
+// repeats only under the same tag.
+func TestKeyIndexTagged(t *testing.T) {
+	type row struct {
+		tag int32
+		key string
+	}
+	var rows []row
+	for i := 0; i < 3000; i++ {
+		rows = append(rows, row{int32(i/1000%2) - 1, "name" + strconv.Itoa(i%1000)}) // the third thousand repeats the first
+	}
+	idx := newKeyIndex(len(rows), func(i int32) string { return rows[i].key })
+	idx.tag = func(i int32) int32 { return rows[i].tag }
+	first := map[row]int32{}
+	dups := 0
+	for i, r := range rows {
+		j, dup := idx.insertTagged(r.key, r.tag, int32(i))
+		if dup {
+			dups++
+		}
+		f, seen := first[r]
+		if dup != seen || dup && j != f {
+			t.Fatalf("insertTagged(%q, %d, %d) = %d, %v; first %d, %v", r.key, r.tag, i, j, dup, f, seen)
+		}
+		if !seen {
+			first[r] = int32(i)
+		}
+	}
+	if dups != 1000 {
+		t.Errorf("%d duplicates, want 1000", dups)
+	}
+}

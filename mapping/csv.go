@@ -499,12 +499,15 @@ func (l *loader) noteColumns(k kind, file string, cols [maxFields]string) {
 // garbage collector from running over and over as the result grows (its
 // next cycle is due when the heap doubles).
 func (l *loader) reserve(k kind, n int, lay *layout) {
-	if k != kindGroups {
-		return
+	fields := []field{gAddress, gCity, gState, gZip, gPhone, gIndustry}
+	if k == kindUsers {
+		l.u.reserve(n)
+		fields = []field{uFirstName, uLastName, uGroupExtID, uExtID}
+	} else {
+		l.g.reserve(n)
 	}
-	l.g.reserve(n)
 	ptrs := 0
-	for _, f := range []field{gAddress, gCity, gState, gZip, gPhone, gIndustry} {
+	for _, f := range fields {
 		if lay.index[f] >= 0 {
 			ptrs++
 		}

@@ -14,6 +14,9 @@ type keyIndex struct {
 	slots []uint64
 	mask  uint64
 	key   func(int32) string // the key of row i
+	// tag, when set, is a second part of row i's key (the parent row of a
+	// sibling-name key): rows match when both parts do.
+	tag func(int32) int32
 }
 
 func newKeyIndex(n int, key func(int32) string) *keyIndex {
@@ -24,15 +27,28 @@ func newKeyIndex(n int, key func(int32) string) *keyIndex {
 	return &keyIndex{seed: maphash.MakeSeed(), slots: make([]uint64, size), mask: uint64(size - 1), key: key}
 }
 
-func (t *keyIndex) hash(k string) (pos uint64, fp uint64) {
+func (t *keyIndex) hash(k string, tag int32) (pos uint64, fp uint64) {
 	h := maphash.String(t.seed, k)
+	if tag != 0 {
+		h ^= (uint64(uint32(tag)) + 1) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
 	return h & t.mask, h >> 32 << 32
+}
+
+func (t *keyIndex) same(j int32, k string, tag int32) bool {
+	return (t.tag == nil || t.tag(j) == tag) && t.key(j) == k
 }
 
 // insert adds row i under k, unless k is there already: then it returns the
 // row that holds it.
 func (t *keyIndex) insert(k string, i int32) (prev int32, dup bool) {
-	pos, fp := t.hash(k)
+	return t.insertTagged(k, 0, i)
+}
+
+// insertTagged is insert for an index with a tag: k and tag are row i's.
+func (t *keyIndex) insertTagged(k string, tag int32, i int32) (prev int32, dup bool) {
+	pos, fp := t.hash(k, tag)
 	for {
 		s := t.slots[pos]
 		if s == 0 {
@@ -41,7 +57,7 @@ func (t *keyIndex) insert(k string, i int32) (prev int32, dup bool) {
 		}
 		if s&^0xffffffff == fp {
 			j := int32(uint32(s)) - 1
-			if t.key(j) == k {
+			if t.same(j, k, tag) {
 				return j, true
 			}
 		}
@@ -53,7 +69,7 @@ func (t *keyIndex) lookup(k string) (int32, bool) {
 	if t == nil {
 		return 0, false
 	}
-	pos, fp := t.hash(k)
+	pos, fp := t.hash(k, 0)
 	for {
 		s := t.slots[pos]
 		if s == 0 {

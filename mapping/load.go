@@ -109,6 +109,10 @@ type loader struct {
 	g         groupSet
 	u         userSet
 	slab      strSlab
+	// the role memo of parseRole, for one section at a time
+	roleSec  *section
+	roleMemo map[string]*state.Role
+	roles    map[state.Role]*state.Role
 }
 
 type problem struct {
@@ -557,18 +561,11 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 	v, ok := c.get(uRole)
 	switch {
 	case ok && v != "":
-		role, ok := sec.roles[normalize.Key(v)]
-		if !ok {
-			role, ok = state.ParseRole(v)
-		}
-		if !ok {
+		if u.Role = l.parseRole(sec, v); u.Role == nil {
 			c.err(uRole, "%s", unknownRole(v))
-		} else {
-			u.Role = &role
 		}
 	case sec.defaultRole != "" && (ok || !r.has[uRole]): // empty or absent, not faulty
-		role := sec.defaultRole
-		u.Role = &role
+		u.Role = l.rolePtr(sec.defaultRole)
 	}
 	if v, ok := c.get(uGroupExtID); ok {
 		u.GroupExtID = c.opt(uGroupExtID, v)
@@ -581,6 +578,44 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 		u.ExtID = c.opt(uExtID, v)
 	}
 	l.u.add(u, c.bad)
+}
+
+// parseRole reads a role cell, through the mapping's users.roles first. A
+// column holds a handful of distinct values, so each is parsed once per
+// section, and the rows share one pointer per role (nothing writes through
+// a desired row's pointers).
+func (l *loader) parseRole(sec *section, v string) *state.Role {
+	if l.roleSec != sec {
+		l.roleSec, l.roleMemo = sec, map[string]*state.Role{}
+	}
+	if r, ok := l.roleMemo[v]; ok {
+		return r
+	}
+	role, ok := sec.roles[normalize.Key(v)]
+	if !ok {
+		role, ok = state.ParseRole(v)
+	}
+	var r *state.Role
+	if ok {
+		r = l.rolePtr(role)
+	}
+	if len(l.roleMemo) < 64 { // a column of free text is not memoised
+		l.roleMemo[strings.Clone(v)] = r
+	}
+	return r
+}
+
+// rolePtr returns the one shared pointer to role.
+func (l *loader) rolePtr(role state.Role) *state.Role {
+	if r, ok := l.roles[role]; ok {
+		return r
+	}
+	if l.roles == nil {
+		l.roles = map[state.Role]*state.Role{}
+	}
+	r := &role
+	l.roles[role] = r
+	return r
 }
 
 // finish runs the checks across rows, leaves invalid rows out and sorts

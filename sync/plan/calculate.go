@@ -91,11 +91,7 @@ type planner struct {
 	// keeps it up to date as changes land.
 	sib map[int32]map[string][]int32
 
-	users     []cuser
-	userByKey map[string]int32 // match key -> user, for keys held once
-	userByEml map[string]int32 // email key -> user (MatchExtID only)
-	dupUser   map[string]bool
-	dupEmail  map[string]bool
+	users []cuser
 
 	indByKey map[string]int64
 	indByID  map[int64]string
@@ -239,13 +235,8 @@ func (p *planner) invalidCount() int { return len(p.d.Invalid) + len(p.problems)
 // are deleted, or not below the root, are left out and never touched.
 func (p *planner) indexCurrent() error {
 	gs := p.c.Groups
-	pos := make(map[int64]int32, len(gs))
-	for i := len(gs) - 1; i >= 0; i-- { // backwards: the first of two copies wins
-		if gs[i].Status != state.StatusDeleted {
-			pos[gs[i].ID] = int32(i)
-		}
-	}
-	ri, ok := pos[p.c.RootID]
+	pos := newIDIndex(gs, func(i int) bool { return gs[i].Status != state.StatusDeleted })
+	ri, ok := pos.find(p.c.RootID)
 	if !ok {
 		return fmt.Errorf("calculate plan: root group %d is not among the current groups, or is deleted", p.c.RootID)
 	}
@@ -254,10 +245,10 @@ func (p *planner) indexCurrent() error {
 	par := make([]int32, len(gs))
 	for i := range gs {
 		par[i] = -1
-		if j, ok := pos[gs[i].ID]; !ok || j != int32(i) || int32(i) == ri {
+		if j, ok := pos.find(gs[i].ID); !ok || j != int32(i) || int32(i) == ri {
 			continue
 		}
-		if j, ok := pos[gs[i].ParentID]; ok && j != int32(i) {
+		if j, ok := pos.find(gs[i].ParentID); ok && j != int32(i) {
 			par[i] = j
 			cnt[j+1]++
 		}
@@ -346,12 +337,12 @@ func (p *planner) indexCurrent() error {
 		lost := false
 		if u.GroupID != lastID {
 			lastID, n = u.GroupID, -1
-			if gi, ok := pos[u.GroupID]; ok {
+			if gi, ok := pos.find(u.GroupID); ok {
 				n = nodeOf[gi]
 			}
 		}
 		if n < 0 {
-			if _, live := pos[u.GroupID]; live || u.Active() {
+			if _, live := pos.find(u.GroupID); live || u.Active() {
 				continue // outside the root
 			}
 			// An inactive user whose group is gone: a mirror run deactivated
@@ -700,54 +691,42 @@ func (p *planner) ref(n int32) Ref {
 // resolveUsers validates the user rows and matches each to a current user.
 func (p *planner) resolveUsers() {
 	byExt := p.d.UserMatch == state.MatchExtID
-	p.userByKey = make(map[string]int32, len(p.users))
-	p.dupUser = map[string]bool{}
-	if byExt {
-		p.userByEml = make(map[string]int32, len(p.users))
-		p.dupEmail = map[string]bool{}
-	}
-	for i := range p.users {
-		u := p.users[i].u
-		k := normalize.Key(u.Email)
-		if byExt {
-			n := len(p.userByEml)
-			p.userByEml[k] = int32(i)
-			if len(p.userByEml) == n {
-				p.dupEmail[k] = true
-			}
-			k = normalize.UserExtIDKey(u.ExtID)
-		}
-		if k == "" {
-			continue
-		}
-		n := len(p.userByKey)
-		p.userByKey[k] = int32(i)
-		if len(p.userByKey) == n {
-			p.dupUser[k] = true
-		}
-	}
-	for k := range p.dupUser {
-		delete(p.userByKey, k)
-	}
-	for k := range p.dupEmail {
-		delete(p.userByEml, k)
-	}
-
 	p.urows = make([]urow, len(p.d.Users))
-	var creates map[string]int32
 	for i := range p.d.Users {
 		du := &p.d.Users[i]
 		r := &p.urows[i]
-		i32 := int32(i)
 		r.d, r.user, r.grow, r.target = du, -1, -1, -1
-		email := r.email()
-		r.key = normalize.Key(email)
+		r.key = normalize.Key(r.email())
 		if byExt {
 			r.key = ""
 			if du.ExtID != nil {
 				r.key = normalize.UserExtIDKey(*du.ExtID)
 			}
 		}
+	}
+	// the current users of each key, joined to the rows
+	emailOf := func(i int32) string { return normalize.Key(p.users[i].u.Email) }
+	curKey := emailOf
+	if byExt {
+		curKey = func(i int32) string { return normalize.UserExtIDKey(p.users[i].u.ExtID) }
+	}
+	byKey := joinKeys(len(p.users), curKey, len(p.urows), func(i int32) string {
+		if p.urows[i].email() == "" {
+			return ""
+		}
+		return p.urows[i].key
+	})
+	var byEmail *keyJoin
+	if byExt {
+		byEmail = joinKeys(len(p.users), emailOf, len(p.urows), func(i int32) string { return normalize.Key(p.urows[i].email()) })
+	}
+
+	var creates map[string]int32
+	for i := range p.urows {
+		r := &p.urows[i]
+		du := r.d
+		i32 := int32(i)
+		email := r.email()
 		switch {
 		case email == "":
 			p.userProblem(i32, "email", "missing email")
@@ -764,7 +743,7 @@ func (p *planner) resolveUsers() {
 			}
 			r.role = uint8(role.ID())
 		}
-		u, ok := p.userByKey[r.key]
+		u, ok, dup := byKey.match(i32, r.key, curKey)
 		cur := int32(-1)
 		if ok {
 			cur = p.users[u].node
@@ -772,19 +751,19 @@ func (p *planner) resolveUsers() {
 		if du.GroupExtID != nil && !p.resolveUserGroup(i32, strings.TrimSpace(*du.GroupExtID), cur) {
 			continue
 		}
-		if p.dupUser[r.key] {
+		if dup {
 			p.userProblem(i32, "", "several users in Convirza match %q; refusing to guess", r.key)
 			continue
 		}
 		if !ok && byExt {
 			ek := normalize.Key(email)
-			if e, found := p.userByEml[ek]; found {
+			if e, found, dupEmail := byEmail.match(i32, ek, emailOf); found {
 				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
 					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
 					continue
 				}
 				u, ok, r.emailFix = e, true, true
-			} else if p.dupEmail[ek] {
+			} else if dupEmail {
 				p.userProblem(i32, "email", "several users in Convirza have the email %s", email)
 				continue
 			}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"container/heap"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -86,7 +87,7 @@ type sched struct {
 	p       *planner
 	ops     []op
 	prep    []Change
-	ready   []int32 // min-heap of op indexes
+	ready   readyOps
 	blocked []blockedEntry
 	waiters map[event][]int32
 	pending int
@@ -146,7 +147,7 @@ func (p *planner) schedule() {
 	budget := 4*len(s.ops) + 16
 	for s.pending > 0 {
 		for len(s.ready) > 0 {
-			oi := s.popReady()
+			oi := heap.Pop(&s.ready).(int32)
 			o := &s.ops[oi]
 			o.queued = false
 			if o.done {
@@ -832,7 +833,7 @@ func (s *sched) wake(oi int32) {
 		return
 	}
 	o.queued = true
-	s.pushReady(oi)
+	heap.Push(&s.ready, oi)
 }
 
 func (s *sched) pendingNode(n int32) bool {
@@ -956,39 +957,17 @@ func (s *sched) giveUp() {
 	s.pending = 0
 }
 
-func (s *sched) pushReady(oi int32) {
-	h := append(s.ready, oi)
-	for i := len(h) - 1; i > 0; {
-		j := (i - 1) / 2
-		if h[j] <= h[i] {
-			break
-		}
-		h[i], h[j] = h[j], h[i]
-		i = j
-	}
-	s.ready = h
-}
+// readyOps is the min-heap of the ready operations' indexes: the lowest,
+// built first, runs first (container/heap).
+type readyOps []int32
 
-func (s *sched) popReady() int32 {
-	h := s.ready
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h = h[:last]
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < len(h) && h[l] < h[m] {
-			m = l
-		}
-		if r := l + 1; r < len(h) && h[r] < h[m] {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	s.ready = h
-	return top
+func (h readyOps) Len() int           { return len(h) }
+func (h readyOps) Less(i, j int) bool { return h[i] < h[j] }
+func (h readyOps) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyOps) Push(x any)        { *h = append(*h, x.(int32)) }
+func (h *readyOps) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
