@@ -204,7 +204,7 @@ func (r *runner) run(ctx context.Context) (*Results, error) {
 	results := make([]plan.Result, n)
 	st := make([]int, n)
 	left := make([]int, n) // dependencies not yet done
-	ready := &indexHeap{}
+	ready := &plan.IndexHeap{}
 	for i := range n {
 		left[i] = len(r.g.Deps[i])
 		if left[i] == 0 {
@@ -353,7 +353,7 @@ func (r *runner) block(i int, results []plan.Result, st []int, emit func(int, pl
 				continue
 			}
 			res := plan.ResultFor(&r.p.Changes[d], plan.OutcomeBlocked)
-			res.Message = fmt.Sprintf("waits on change %d (%s), which %s", r.p.Changes[j].ID, describe(&r.p.Changes[j]), pastTense(results[j].Outcome))
+			res.Message = fmt.Sprintf("waits on change %d (%s), which %s", r.p.Changes[j].ID, r.p.Changes[j].Describe(), pastTense(results[j].Outcome))
 			emit(d, res)
 			queue = append(queue, d)
 		}
@@ -368,18 +368,6 @@ func pastTense(o plan.Outcome) string {
 		return "was blocked"
 	}
 	return "was " + string(o)
-}
-
-// describe names a change for people: "create group ORG-1".
-func describe(c *plan.Change) string {
-	name := c.Key
-	if name == "" {
-		name = c.Name
-	}
-	if name == "" && c.ObjectID != 0 {
-		name = fmt.Sprintf("id:%d", c.ObjectID)
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s %s", c.Action, c.Kind, name))
 }
 
 func interrupted(ctx context.Context) error {
@@ -409,19 +397,4 @@ func (r *runner) task(ctx, callCtx context.Context, i int) event {
 		res.Message = "cut off when the grace period after the interrupt ran out: " + res.Message
 	}
 	return event{i: i, res: res, fatal: fatal}
-}
-
-// indexHeap is a min-heap of change indexes: ready changes start in plan
-// order.
-type indexHeap []int
-
-func (h indexHeap) Len() int           { return len(h) }
-func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *indexHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -38,8 +38,8 @@ func (k Kind) ParentField() string {
 	return FieldParent
 }
 
-// describe names a change for people: "update group ORG-1".
-func (c *Change) describe() string {
+// Describe names a change for people: "update group ORG-1".
+func (c *Change) Describe() string {
 	name := c.Key
 	if name == "" {
 		name = c.Name
@@ -159,4 +159,19 @@ func (g *Graph) cycle() (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// IndexHeap is a min-heap of change indexes (container/heap): walking a
+// Graph with it starts the ready changes in plan order.
+type IndexHeap []int
+
+func (h IndexHeap) Len() int           { return len(h) }
+func (h IndexHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h IndexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *IndexHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *IndexHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

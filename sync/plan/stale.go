@@ -130,7 +130,7 @@ func newStateIndex(current *state.CurrentState) *stateIndex {
 func (x *stateIndex) check(c *Change, fresh func(field string) bool) []Drift {
 	var out []Drift
 	drift := func(kind Kind, key, field, planned, now string) {
-		out = append(out, Drift{ChangeID: c.ID, Change: fmt.Sprintf("change %d (%s)", c.ID, c.describe()),
+		out = append(out, Drift{ChangeID: c.ID, Change: fmt.Sprintf("change %d (%s)", c.ID, c.Describe()),
 			Kind: kind, Key: key, Field: field, Planned: planned, Now: now})
 	}
 	// The group the object goes under, when it exists already.

@@ -127,7 +127,7 @@ func Undo(p *Plan, res []Result) *Plan {
 			dependents[i] = append(dependents[i], j)
 		}
 	}
-	ready := &indexHeap{}
+	ready := &IndexHeap{}
 	for i := range inverse {
 		if waitingOn[i] == 0 {
 			heap.Push(ready, -i)
@@ -302,18 +302,4 @@ func undoTree(tree []Node, changes []Change, resolve func(Ref) Ref) []Node {
 		visit(i)
 	}
 	return out
-}
-
-// indexHeap is a min-heap of ints.
-type indexHeap []int
-
-func (h indexHeap) Len() int           { return len(h) }
-func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *indexHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
