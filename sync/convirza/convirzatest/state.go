@@ -30,16 +30,6 @@ func validStatus(s state.Status) bool {
 	return s == state.StatusActive || s == state.StatusInactive || s == state.StatusDeleted
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // DefaultIndustries is the industry reference list of DefaultState.
 func DefaultIndustries() []Industry {
 	names := []string{

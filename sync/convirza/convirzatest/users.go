@@ -176,7 +176,7 @@ func (s *Sandbox) userQueryLocked(key userQuery) []int64 {
 	slices.SortFunc(match, func(a, b *User) int {
 		r := by(a, b)
 		if r == 0 {
-			r = cmpInt(a.ID, b.ID)
+			r = cmp.Compare(a.ID, b.ID)
 		}
 		if key.desc == "desc" {
 			r = -r

@@ -54,6 +54,7 @@ package statefile
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,19 +343,9 @@ func (st State) clone() State {
 
 // Sort orders the groups, users and industries by id, as Write does.
 func (st *State) Sort() {
-	slices.SortFunc(st.Groups, func(a, b Group) int { return cmpInt(a.ID, b.ID) })
-	slices.SortFunc(st.Users, func(a, b User) int { return cmpInt(a.ID, b.ID) })
-	slices.SortFunc(st.Industries, func(a, b Industry) int { return cmpInt(a.ID, b.ID) })
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	slices.SortFunc(st.Groups, func(a, b Group) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(st.Users, func(a, b User) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(st.Industries, func(a, b Industry) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // FromCurrent turns what the client read from Convirza into a state
