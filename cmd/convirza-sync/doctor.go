@@ -11,7 +11,7 @@ import (
 // doctorCommand is `convirza-sync doctor`: the API's behaviour checked
 // against the account, read-only (GET requests and the auth calls only).
 func doctorCommand() *command {
-	return &command{name: "doctor", args: "[--root R] [--output text|json]",
+	return &command{name: "doctor", args: "[--root R] [--output F]",
 		summary: "check the API's behaviour against the account, read-only",
 		flags: []flagGroup{apiFlags, outputFlag, func(fs *flag.FlagSet, c *config) {
 			fs.StringVar(&c.concurrency, "concurrency", "auto", "accepted for symmetry with sync; doctor suggests a value")

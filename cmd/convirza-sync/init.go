@@ -11,7 +11,7 @@ import (
 
 // initCommand drafts a mapping file from the exports' headers.
 func initCommand() *command {
-	return &command{name: "init", args: "--groups FILE [--users FILE] [--out FILE]",
+	return &command{name: "init", args: "--groups F [--users F] …",
 		summary: "draft a commented mapping from the exports' headers",
 		flags: []flagGroup{func(fs *flag.FlagSet, c *config) {
 			fs.StringVar(&c.groups, "groups", "", "the groups export (CSV, JSON or XLSX)")
