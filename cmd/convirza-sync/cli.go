@@ -49,6 +49,8 @@ type config struct {
 	// planning
 	policy, maxDeletes, maxChanges, maxInvalid string
 	force                                      bool
+	// approve is apply's --approve: the only plan digest it applies.
+	approve string
 	// outputs
 	report, results, undo, out, outDir string
 	resultsReport                      string
@@ -180,6 +182,7 @@ func commands() []*command {
 		{name: "apply", args: "PLAN", summary: "apply a saved plan, after checking that it is not stale",
 			flags: []flagGroup{apiFlags, writeFlags, outputFlag, func(fs *flag.FlagSet, c *config) {
 				fs.StringVar(&c.report, "report", "", "write the plan report: .txt, .md, .json, .csv or .html; several: a,b")
+				fs.StringVar(&c.approve, "approve", "", "apply only the plan of this digest (sha256:…, as its reports show it)")
 			}}, minArgs: 1, maxArgs: 1, run: runApply},
 		{name: "validate", args: "[inputs]", summary: "check the export and mapping offline, with no API calls",
 			flags: append(append([]flagGroup{}, inputs...), outputFlag, func(fs *flag.FlagSet, c *config) {

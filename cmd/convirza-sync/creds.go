@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/convirza-sync/convirza-sync/sync/plan"
 )
 
 // maxSecretFile is the most a _FILE may hold: a secret is small, and a path
@@ -107,6 +109,32 @@ func readSecretFile(path string) ([]byte, error) {
 	return b, nil
 }
 
+// planKeyVar is the variable (or, with _FILE, the file) that holds the
+// key plans are signed and checked with.
+const planKeyVar = "CONVIRZA_SYNC_PLAN_KEY"
+
+// loadPlanKey reads the plan key from CONVIRZA_SYNC_PLAN_KEY or the file
+// CONVIRZA_SYNC_PLAN_KEY_FILE names, like the credentials: trimmed, at most
+// 64 KiB, a warning when others may read the file. None set is a nil key.
+// No error or warning shows the key.
+func loadPlanKey(getenv func(string) string, warn func(string)) ([]byte, error) {
+	v, err := secretVar(getenv, planKeyVar)
+	if err != nil {
+		return nil, err
+	}
+	if w := secretFileWarning(getenv, planKeyVar); w != "" {
+		warn(w)
+	}
+	if v == "" {
+		return nil, nil
+	}
+	key := []byte(v)
+	if err := plan.CheckKey(key); err != nil {
+		return nil, fmt.Errorf("%s: %w", planKeyVar, err)
+	}
+	return key, nil
+}
+
 // secretFileWarnings warns, as ssh does for a private key, about each
 // CONVIRZA_TOKEN_FILE or CONVIRZA_PASSWORD_FILE that others may read: one
 // readable by all, or by its group when this process reads it as its owner
@@ -119,19 +147,28 @@ func secretFileWarnings(getenv func(string) string) []string {
 	}
 	var out []string
 	for _, name := range []string{"CONVIRZA_TOKEN", "CONVIRZA_PASSWORD"} {
-		file := getenv(name + "_FILE")
-		if file == "" {
-			continue
-		}
-		st, err := os.Stat(file)
-		if err != nil || !st.Mode().IsRegular() {
-			continue // reading it says what is wrong
-		}
-		if w := permissionWarning(st.Mode().Perm(), ownedByMe(st)); w != "" {
-			out = append(out, fmt.Sprintf("%s_FILE %s is %s (mode %04o): make it 0600 or 0400", name, file, w, st.Mode().Perm()))
+		if w := secretFileWarning(getenv, name); w != "" {
+			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// secretFileWarning is the warning of secretFileWarnings for one
+// variable's _FILE, or "".
+func secretFileWarning(getenv func(string) string, name string) string {
+	file := getenv(name + "_FILE")
+	if !fileModesMean || file == "" {
+		return ""
+	}
+	st, err := os.Stat(file)
+	if err != nil || !st.Mode().IsRegular() {
+		return "" // reading it says what is wrong
+	}
+	if w := permissionWarning(st.Mode().Perm(), ownedByMe(st)); w != "" {
+		return fmt.Sprintf("%s_FILE %s is %s (mode %04o): make it 0600 or 0400", name, file, w, st.Mode().Perm())
+	}
+	return ""
 }
 
 // permissionWarning says who may read a secret file that should not, or ""

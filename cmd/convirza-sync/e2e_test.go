@@ -609,7 +609,9 @@ func TestE2EPlanThenApply(t *testing.T) {
 	if err := json.Unmarshal([]byte(planText), &planJSON); err != nil {
 		t.Fatal(err)
 	}
-	edited := func(edit func(p map[string]any)) string {
+	// edited edits the plan as its JSON, and seals it again as a hostile
+	// editor would (the digest is no secret); unsealed leaves the digest.
+	unsealed := func(edit func(p map[string]any)) string {
 		var p map[string]any
 		if err := json.Unmarshal([]byte(planText), &p); err != nil {
 			t.Fatal(err)
@@ -621,6 +623,7 @@ func TestE2EPlanThenApply(t *testing.T) {
 		}
 		return string(b)
 	}
+	edited := func(edit func(p map[string]any)) string { return reseal(t, unsealed(edit)) }
 	account := func(p map[string]any) map[string]any { return p["account"].(map[string]any) }
 	// Credentials that only see part of the account: a login as a user of
 	// the Northeast group (id 1003).
@@ -637,7 +640,8 @@ func TestE2EPlanThenApply(t *testing.T) {
 		{"other version", edited(func(p map[string]any) { p["version"] = 2 }), nil, "version 2"},
 		{"unknown field", edited(func(p map[string]any) { p["frobnicate"] = true }), nil, "frobnicate"},
 		{"other api url", edited(func(p map[string]any) { account(p)["api_url"] = "http://127.0.0.1:9/v3" }), nil, "http://127.0.0.1:9/v3"},
-		{"other root", edited(func(p map[string]any) { account(p)["root_id"] = 1003 }), nil, "stale"},
+		{"edited, its digest left", unsealed(func(p map[string]any) { account(p)["root_id"] = 1003 }), nil, "does not match its digest"},
+		{"other root", edited(func(p map[string]any) { account(p)["root_id"] = 1003 }), nil, "root group 1003"},
 		{"missing root", edited(func(p map[string]any) { account(p)["root_id"] = 999999 }), nil, "root group 999999"},
 		{"credentials for part of the account", planText, scoped, "root group 1001"},
 	}

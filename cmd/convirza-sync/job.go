@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +30,7 @@ type job struct {
 	start   time.Time
 
 	s   *session       // nil until connected
+	key []byte         // the plan key (CONVIRZA_SYNC_PLAN_KEY), nil when none is set
 	res *apply.Results // nil unless apply.Apply ran
 	// wrote records which outputs were written, so that a run that fails
 	// still writes the ones asked for, saying why.
@@ -90,6 +90,9 @@ func (j *job) run(src source, write bool) error {
 	if err != nil {
 		return err
 	}
+	if j.key, err = loadPlanKey(j.e.getenv, func(w string) { j.e.log.Warn().Msg(w) }); err != nil {
+		return err
+	}
 	p, err := src(j)
 	if err != nil {
 		return err
@@ -121,8 +124,12 @@ func fromExport(j *job) (*plan.Plan, error) {
 	return p, showPlan(j.e, j.c, p)
 }
 
-// fromFile reads a saved plan and refuses it when it was made for another
-// account or root, or when a before-value no longer holds in Convirza.
+// fromFile reads a saved plan and refuses it, before any write, when it is
+// not the plan that was reviewed or signed (its digest, --approve, the
+// plan key), when it reaches outside what these credentials and settings
+// sync (plan.CheckScope: the API URL, the root re-resolved from the
+// credentials and --root, the objects, the root group and the caller's
+// own user), or when a before-value no longer holds in Convirza.
 func fromFile(path string) source {
 	return func(j *job) (*plan.Plan, error) {
 		b, err := os.ReadFile(path)
@@ -133,20 +140,27 @@ func fromFile(path string) source {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if err := checkBinding(j, p); err != nil {
+			return nil, fmt.Errorf("%s: refusing the plan, nothing was written: %w", path, err)
+		}
 		s, err := connect(j.e, j.c)
 		if err != nil {
 			return nil, err
 		}
 		j.s = s
-		if p.Account.APIURL != "" && p.Account.APIURL != s.apiURL {
-			return nil, fmt.Errorf("the plan was made for %s, not %s: refusing it, nothing was written", p.Account.APIURL, s.apiURL)
-		}
-		cur, err := s.fetch(j.ctx, j.e, "id:"+strconv.FormatInt(p.Account.RootID, 10), planNeedsIndustries(p))
+		// The root is this run's own: the caller's group, or --root given to
+		// apply. The plan's root_id is only checked against it.
+		cur, err := s.fetch(j.ctx, j.e, j.c.root, planNeedsIndustries(p))
 		if err != nil {
-			return nil, fmt.Errorf("the plan was made for root group %s; nothing was written: %w", rootName(p.Account), err)
+			return nil, fmt.Errorf("read Convirza under the root of these credentials%s; nothing was written: %w", rootFlagNote(j.c), err)
 		}
-		if err := plan.CheckAccount(p, cur); err != nil {
-			return nil, fmt.Errorf("the plan was made for another account or root: %w; nothing was written", err)
+		if vs := plan.CheckScope(p, cur, s.apiURL); len(vs) > 0 {
+			lines := make([]string, len(vs))
+			for i, v := range vs {
+				lines[i] = v.String()
+			}
+			return nil, fmt.Errorf("refusing a plan that reaches outside its scope, nothing was written: %d violations:\n  %s",
+				len(vs), strings.Join(lines, "\n  "))
 		}
 		if drifts := plan.CheckStale(p, cur); len(drifts) > 0 {
 			lines := make([]string, 0, min(len(drifts), 50)+1)
@@ -164,6 +178,36 @@ func fromFile(path string) source {
 	}
 }
 
+// checkBinding refuses a plan that is not the one reviewed: its digest
+// must match its content, its signature must verify when a plan key is
+// set (and it must be unsigned when none is), and with --approve its
+// digest must be the approved one. It makes no call.
+func checkBinding(j *job, p *plan.Plan) error {
+	if err := plan.CheckSeal(p, j.key); err != nil {
+		switch {
+		case errors.Is(err, plan.ErrUnsigned), errors.Is(err, plan.ErrBadSignature):
+			return fmt.Errorf("%w (%s is set): sign plans with the same key when they are made", err, planKeyVar)
+		case errors.Is(err, plan.ErrNoKey):
+			return fmt.Errorf("%w: set %s (or %s_FILE) to the key it was signed with", err, planKeyVar, planKeyVar)
+		}
+		return err
+	}
+	if j.c.approve != "" {
+		if err := plan.CheckApproved(p, j.c.approve); err != nil {
+			return fmt.Errorf("%s: %w", j.c.ref("approve"), err)
+		}
+	}
+	return nil
+}
+
+// rootFlagNote says which root apply read under, for a message.
+func rootFlagNote(c *config) string {
+	if c.root == "" {
+		return " (their own group)"
+	}
+	return fmt.Sprintf(" (%s %s)", c.ref("root"), c.root)
+}
+
 // dryRun ends plan and sync --dry-run: the results say "planned", --out
 // saves the plan, and the error says whether the plan is blocked or, with
 // --detailed-exitcode, has changes pending.
@@ -172,7 +216,7 @@ func (j *job) dryRun(p *plan.Plan) error {
 		return err
 	}
 	if j.c.out != "" {
-		if err := writePlanFile(j.c.out, p); err != nil {
+		if err := writePlanFile(j.c.out, p, j.key); err != nil {
 			return err
 		}
 		j.e.log.Info().Str("plan", j.c.out).Int("changes", len(p.Changes)).Msg("plan saved; apply it with: convirza-sync apply " + j.c.out)
@@ -363,7 +407,7 @@ func checkReport(c *config) error {
 // writeReport renders the plan to each --report path, by extension.
 func (j *job) writeReport(p *plan.Plan) error {
 	for _, path := range reportPaths(j.c.report) {
-		render, err := report.ByExtensionWith(path, report.HTMLOptions{Generated: time.Now()})
+		render, err := report.ByExtensionWith(path, report.HTMLOptions{Generated: time.Now(), Digest: p.Digest})
 		if err != nil {
 			return usagef("--report: %v", err)
 		}
@@ -396,7 +440,7 @@ func (j *job) writeUndo(p *plan.Plan, res *apply.Results) error {
 	if res != nil {
 		done = res.Results
 	}
-	if err := writePlanFile(j.c.undo, plan.Undo(p, done)); err != nil {
+	if err := writePlanFile(j.c.undo, plan.Undo(p, done), j.key); err != nil {
 		return fmt.Errorf("write the undo plan: %w", err)
 	}
 	j.e.log.Info().Str("undo", j.c.undo).Msg("undo plan written; deletes cannot be undone and are listed in it as refused")
@@ -404,9 +448,14 @@ func (j *job) writeUndo(p *plan.Plan, res *apply.Results) error {
 }
 
 // writePlanFile writes a plan file (the JSON report is the plan file
-// format), atomically.
-func writePlanFile(path string, p *plan.Plan) error {
-	return report.WriteFile(path, func(w io.Writer) error { return report.JSON(w, p) })
+// format), atomically, sealed: with its digest, and signed when a plan key
+// is set.
+func writePlanFile(path string, p *plan.Plan, key []byte) error {
+	sealed := *p
+	if err := plan.Seal(&sealed, key); err != nil {
+		return err
+	}
+	return report.WriteFile(path, func(w io.Writer) error { return report.JSON(w, &sealed) })
 }
 
 // showPlan prints the plan on stdout: the text tree, or with --output json

@@ -40,7 +40,7 @@ func writeResultsReport(c *config, p *plan.Plan, rs []plan.Result) error {
 	if c.resultsReport == "" {
 		return nil
 	}
-	render, err := report.ResultsByExtension(c.resultsReport, report.HTMLOptions{Generated: time.Now()})
+	render, err := report.ResultsByExtension(c.resultsReport, report.HTMLOptions{Generated: time.Now(), Digest: p.Digest})
 	if err != nil {
 		return usagef("--results-report: %v", err)
 	}

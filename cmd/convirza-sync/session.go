@@ -177,19 +177,6 @@ func printProblems(w io.Writer, ps []state.Problem, max int) {
 	}
 }
 
-// rootName names a plan's root group for people: its id, and its ext id or
-// name when the plan knows them.
-func rootName(a plan.Account) string {
-	s := strconv.FormatInt(a.RootID, 10)
-	switch {
-	case a.RootExtID != "":
-		s += " (" + a.RootExtID + ")"
-	case a.RootName != "":
-		s += " (" + a.RootName + ")"
-	}
-	return s
-}
-
 // planNeedsIndustries reports whether a stale check must compare industries.
 func planNeedsIndustries(p *plan.Plan) bool {
 	for _, ch := range p.Changes {
@@ -238,6 +225,11 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 	p, err := plan.Calculate(ds, cur, opts)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	// The digest every report shows; the plan file carries it too, and a
+	// signature when a plan key is set (writePlanFile).
+	if err := plan.Seal(p, nil); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -346,7 +346,7 @@ func TestCalculateRules(t *testing.T) {
 			want: []string{"1 reactivate user ann@x.com {ct_user_ou_id:2->3 last_name:L7->Lee user_status:inactive->active}"},
 		},
 		{
-			name: "the caller's own user is never demoted or moved; other fields still change",
+			name: "the caller's own user is never written: not demoted, not moved, not renamed",
 			cur: func() *state.CurrentState {
 				c := withUsers(cur(grp(2, 1, "A", "A"), grp(3, 1, "B", "B")), usr(7, 2, "me@x.com", state.RoleAdmin))
 				c.CallerUserID = 7
@@ -358,8 +358,7 @@ func TestCalculateRules(t *testing.T) {
 				return withDesiredUsers(des(dg("A", "A", ""), dg("B", "B", "")), a)
 			}(),
 			want: []string{
-				"1 update user me@x.com {first_name:F7->Me}",
-				"refused 2 update user me@x.com {ct_user_ou_id:2->3 role:Admin->ReadOnly}: refused: the caller's own user is never demoted or moved",
+				"refused 1 update user me@x.com {ct_user_ou_id:2->3 first_name:F7->Me role:Admin->ReadOnly}: refused: the caller's own user is never written",
 			},
 		},
 		{

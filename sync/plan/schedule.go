@@ -385,7 +385,7 @@ func (p *planner) buildUserOps(s *sched) {
 		if len(denied) > 0 {
 			c := base
 			c.Action, c.Fields = Update, denied
-			c.Reason = "refused: the caller's own user is never demoted or moved"
+			c.Reason = "refused: the caller's own user is never written"
 			p.refuse(c, cu.node)
 		}
 		o := op{kind: opUser, node: -1, from: -1, into: -1, user: r.user}
@@ -515,6 +515,11 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 	}
 	if p.d.UserMatch == state.MatchExtID && !p.same(FieldUsername, u.Email, r.email()) {
 		fields = append(fields, FieldChange{Field: FieldUsername, Before: u.Email, After: r.email()})
+	}
+	if isCaller {
+		// The caller's own user is never written (apply's CheckScope
+		// refuses it too): what the export wants of it is refused.
+		denied, fields = append(denied, fields...), nil
 	}
 	sortFields(fields)
 	sortFields(denied)

@@ -34,22 +34,6 @@ func (d Drift) String() string {
 	return fmt.Sprintf("%s: %s %s: %s was %q when planned, now %q", d.Change, d.Kind, d.Key, d.Field, d.Planned, d.Now)
 }
 
-// CheckAccount refuses a plan that was made for another root group than the
-// one the current state was read under.
-func CheckAccount(p *Plan, current *state.CurrentState) error {
-	if p.Account.RootID != current.RootID {
-		name := p.Account.RootExtID
-		if name == "" {
-			name = p.Account.RootName
-		}
-		if name != "" {
-			name = " (" + name + ")"
-		}
-		return fmt.Errorf("the plan was made for root group %d%s, and these credentials sync under root group %d", p.Account.RootID, name, current.RootID)
-	}
-	return nil
-}
-
 // CheckStale reports every before-value of the plan that no longer holds in
 // current, a freshly read state: the plan's root, each changed field's
 // Before, that each object changed is still there and not deleted, that

@@ -141,15 +141,3 @@ func TestDriftString(t *testing.T) {
 		}
 	}
 }
-
-func TestCheckAccount(t *testing.T) {
-	p := &Plan{Version: Version, Account: Account{RootID: 1001, RootExtID: "ACME"}}
-	if err := CheckAccount(p, &state.CurrentState{RootID: 1001}); err != nil {
-		t.Errorf("CheckAccount(same root) = %v", err)
-	}
-	err := CheckAccount(p, &state.CurrentState{RootID: 2002})
-	want := "the plan was made for root group 1001 (ACME), and these credentials sync under root group 2002"
-	if err == nil || err.Error() != want {
-		t.Errorf("CheckAccount(other root) = %v, want %q", err, want)
-	}
-}

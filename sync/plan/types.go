@@ -230,7 +230,13 @@ type Account struct {
 // Plan is the outcome of Calculate: data, versioned, with JSON tags that
 // round-trip.
 type Plan struct {
-	Version      int     `json:"version"`
+	Version int `json:"version"`
+	// Digest is "sha256:" and the hex SHA-256 of the plan's canonical
+	// encoding (see Digest); Signature is "hmac-sha256:" and the hex
+	// HMAC-SHA256 of the same bytes under the plan key, when one was set.
+	// Neither is part of what they cover. Seal sets both.
+	Digest       string  `json:"digest,omitempty"`
+	Signature    string  `json:"signature,omitempty"`
 	Account      Account `json:"account"`
 	Policy       Policy  `json:"policy"`
 	UsersManaged bool    `json:"users_managed"`

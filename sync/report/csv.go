@@ -123,10 +123,17 @@ func isPhone(s string) bool {
 // row per invalid row, outcome "skipped", under the results header plus a
 // "fields" column (`org_unit_name: "a" → "b"; city: …`). The message of a
 // change is its reason. Refused changes are not rows: they are not
-// changes, and apply's results never hold them.
+// changes, and apply's results never hold them. A plan with a digest
+// starts with one comment line before the header, "# plan digest
+// sha256:…" (a CSV reader skips it with Comment '#').
 func PlanCSV(w io.Writer, p *plan.Plan) error {
 	if p == nil {
 		return fmt.Errorf("write plan csv: no plan")
+	}
+	if p.Digest != "" {
+		if _, err := io.WriteString(w, "# plan digest "+strings.Map(noBreak, p.Digest)+"\n"); err != nil {
+			return fmt.Errorf("write plan csv: %w", err)
+		}
 	}
 	rows := make([]planRow, 0, len(p.Changes)+len(p.Invalid))
 	for i := range p.Changes {
@@ -159,4 +166,12 @@ func ResultsCSV(w io.Writer, rs []plan.Result) error {
 		return fmt.Errorf("write results csv: %w", err)
 	}
 	return nil
+}
+
+// noBreak drops line breaks, so that a comment line stays one line.
+func noBreak(r rune) rune {
+	if r == '\n' || r == '\r' {
+		return -1
+	}
+	return r
 }

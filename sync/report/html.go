@@ -34,7 +34,8 @@ type HTMLOptions struct {
 	// Generated is when the report was made, shown in its header; the zero
 	// time leaves it out (a renderer does not read the clock).
 	Generated time.Time
-	// Digest is the plan's digest, shown in the header when not "".
+	// Digest is the plan's digest, shown in the header; "" shows the
+	// plan's own (Plan.Digest), if it has one.
 	Digest string
 	// MaxTreeChanges caps the changes drawn in the tree: 0 means
 	// DefaultHTMLMaxTreeChanges, a negative value no cap. Past the cap the
@@ -278,6 +279,9 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 		pg.Generated = o.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	pg.Digest = clean(o.Digest)
+	if pg.Digest == "" {
+		pg.Digest = clean(p.Digest)
+	}
 
 	for _, g := range p.Gates {
 		hg := htmlGate{Name: clean(g.Name), Status: gateStatus(g), Numbers: gateNumbers(g), Message: clean(g.Message), Tripped: g.Tripped, Forced: g.Forced}

@@ -116,6 +116,9 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 		line += " · " + codeSpan(redactURL(a.APIURL))
 	}
 	b.WriteString(line + "\n\n")
+	if p.Digest != "" {
+		b.WriteString("Plan digest " + codeSpan(p.Digest) + "\n\n")
+	}
 
 	for _, g := range p.BlockingGates() {
 		fmt.Fprintf(b, "> [!CAUTION]\n> **Blocked by %s**: nothing will be written. %s", mdEscape(g.Name), mdEscape(gateNumbers(g)))

@@ -186,6 +186,9 @@ func (r *textReport) header(p *plan.Plan) {
 	if a.APIURL != "" {
 		r.ew.str(r.paint(ansiDim, clean(redactURL(a.APIURL))), "\n")
 	}
+	if p.Digest != "" {
+		r.ew.str(r.paint(ansiDim, "digest "+clean(p.Digest)), "\n")
+	}
 }
 
 // node draws one group and its items. lead is written before the node's
