@@ -128,7 +128,7 @@ func CheckScope(p *Plan, current *state.CurrentState, apiURL string) []Violation
 				return
 			}
 			seen[msg] = true
-			out = append(out, Violation{ChangeID: c.ID, Change: c.describe(), Rule: rule, Message: msg})
+			out = append(out, Violation{ChangeID: c.ID, Change: c.Describe(), Rule: rule, Message: msg})
 		}
 		under := func(what string, id int64) {
 			if !groups[id] {
