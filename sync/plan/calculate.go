@@ -79,19 +79,19 @@ type planner struct {
 
 	allowC, allowM, allowD bool
 
-	nodes   []gnode
-	nExist  int32            // nodes[:nExist] exist in Convirza now
-	byExt   map[string]int32 // ext id -> node, for ext ids held once
-	dupExt  map[string][]int32
-	rootExt string
-	rootKey string // extKey(rootExt)
+	groups      []groupNode
+	nExisting   int32            // nodes[:nExist] exist in Convirza now
+	groupByExt  map[string]int32 // ext id -> node, for ext ids held once
+	dupGroupExt map[string][]int32
+	rootExt     string
+	rootKey     string // extKey(rootExt)
 
 	// sib is the sibling index by name key: parent node -> key -> the
 	// children holding it. Built per parent on first use; the scheduler
 	// keeps it up to date as changes land.
 	sib map[int32]map[string][]int32
 
-	users []cuser
+	users []currentUser
 
 	indByKey map[string]int64
 	indByID  map[int64]string
@@ -105,10 +105,10 @@ type planner struct {
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
-	rows    []grow
-	rowByEx map[string]int32
-	topo    []int32 // rows, each parent before its children
-	urows   []urow
+	groupRows []groupRow
+	rowByExt  map[string]int32
+	topo      []int32 // rows, each parent before its children
+	userRows  []userRow
 
 	problems  []state.Problem
 	deletesOn bool
@@ -122,31 +122,31 @@ type planner struct {
 	unchanged  Counts
 }
 
-type gnode struct {
-	g      *state.Group // nil for a group the plan creates
-	parent int32        // current parent; -1 for the root and for new groups
-	first  int32        // current children: nodes[first:first+nkids]
-	nkids  int32
-	depth  int32
-	row    int32 // the valid-or-not desired row matched to it, -1 if none
-	ext    string
-	users  int32 // users of any status but deleted
-	active int32 // active users
+type groupNode struct {
+	g        *state.Group // nil for a group the plan creates
+	parent   int32        // current parent; -1 for the root and for new groups
+	firstKid int32        // current children: nodes[first:first+nkids]
+	kidCount int32
+	depth    int32
+	row      int32 // the valid-or-not desired row matched to it, -1 if none
+	ext      string
+	users    int32 // users of any status but deleted
+	active   int32 // active users
 
 	inExport bool // a row of the export has its ext id
 
 	// decided by settle
-	fpar   int32 // parent after the plan (the current one when it stays)
-	fname  string
-	exists bool // exists after the plan
-	del    bool // deleted by the plan
-	refuse string
+	finalParent   int32 // parent after the plan (the current one when it stays)
+	finalName     string
+	existsAfter   bool // exists after the plan
+	deleted       bool // deleted by the plan
+	deleteRefused string
 }
 
-type cuser struct {
-	u       *state.User
-	node    int32
-	matched int32 // desired user row, -1 if none
+type currentUser struct {
+	u     *state.User
+	group int32
+	row   int32 // desired user row, -1 if none
 	// lost marks an inactive user whose group is not a live group of the
 	// state (it was deleted): it is matched like any user and placed at the
 	// root, and a row for it moves it to its group as it is reactivated.
@@ -162,35 +162,35 @@ const (
 	matchCreate
 )
 
-type grow struct {
-	d       *state.DesiredGroup
-	ext     string
-	name    string
-	prow    int32 // parent row; -1 is the root
-	cur     int32 // the current group with this ext id, -1 if none (or several)
-	node    int32
-	match   matchKind
-	invalid bool
+type groupRow struct {
+	d         *state.DesiredGroup
+	ext       string
+	name      string
+	parentRow int32 // parent row; -1 is the root
+	current   int32 // the current group with this ext id, -1 if none (or several)
+	node      int32
+	match     matchKind
+	invalid   bool
 
 	hasInd  bool
 	indID   int64
 	indName string
 }
 
-type urow struct {
+type userRow struct {
 	d        *state.DesiredUser
 	key      string
-	user     int32 // matched current user, -1 for a create
-	grow     int32 // the group row of group_ext_id, -1 if none
+	current  int32 // matched current user, -1 for a create
+	groupRow int32 // the group row of group_ext_id, -1 if none
 	target   int32 // group node of group_ext_id, -1 when not managed
 	role     uint8 // the role's id, 0 when not managed
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
 }
 
-func (r *urow) email() string { return strings.TrimSpace(r.d.Email) }
+func (r *userRow) email() string { return strings.TrimSpace(r.d.Email) }
 
-func (r *urow) wantRole() state.Role {
+func (r *userRow) wantRole() state.Role {
 	role, _ := state.RoleFromID(int(r.role))
 	return role
 }
@@ -204,7 +204,7 @@ func (p *planner) problem(src state.Source, kind Kind, key, column, format strin
 }
 
 func (p *planner) groupProblem(i int32, column, format string, args ...any) {
-	r := &p.rows[i]
+	r := &p.groupRows[i]
 	if r.invalid {
 		return
 	}
@@ -217,7 +217,7 @@ func (p *planner) groupProblem(i int32, column, format string, args ...any) {
 }
 
 func (p *planner) userProblem(i int32, column, format string, args ...any) {
-	r := &p.urows[i]
+	r := &p.userRows[i]
 	if r.invalid {
 		return
 	}
@@ -271,31 +271,31 @@ func (p *planner) indexCurrent() error {
 	}
 	// room for the creates too: the tail of a large slice that is never
 	// written costs no memory
-	p.nodes = make([]gnode, 0, len(gs)+len(p.d.Groups))
-	p.nodes = append(p.nodes, gnode{g: &gs[ri], parent: -1, row: -1})
+	p.groups = make([]groupNode, 0, len(gs)+len(p.d.Groups))
+	p.groups = append(p.groups, groupNode{g: &gs[ri], parent: -1, row: -1})
 	nodeOf[ri] = 0
 	order := []int32{ri}
 	for k := 0; k < len(order); k++ {
 		gi := order[k]
-		p.nodes[k].first = int32(len(p.nodes))
+		p.groups[k].firstKid = int32(len(p.groups))
 		for _, ci := range kids[cnt[gi]:cnt[gi+1]] {
 			if nodeOf[ci] >= 0 {
 				continue
 			}
-			nodeOf[ci] = int32(len(p.nodes))
-			p.nodes = append(p.nodes, gnode{g: &gs[ci], parent: int32(k), depth: p.nodes[k].depth + 1, row: -1})
+			nodeOf[ci] = int32(len(p.groups))
+			p.groups = append(p.groups, groupNode{g: &gs[ci], parent: int32(k), depth: p.groups[k].depth + 1, row: -1})
 			order = append(order, ci)
 		}
-		p.nodes[k].nkids = int32(len(p.nodes)) - p.nodes[k].first
+		p.groups[k].kidCount = int32(len(p.groups)) - p.groups[k].firstKid
 	}
-	p.nExist = int32(len(p.nodes))
-	p.byExt = make(map[string]int32, len(p.nodes))
-	p.rootExt = strings.TrimSpace(p.nodes[0].g.ExtID)
+	p.nExisting = int32(len(p.groups))
+	p.groupByExt = make(map[string]int32, len(p.groups))
+	p.rootExt = strings.TrimSpace(p.groups[0].g.ExtID)
 	p.rootKey = extKey(p.rootExt)
-	p.nodes[0].ext = p.rootExt
-	for k := range p.nodes {
-		n := &p.nodes[k]
-		n.fpar, n.fname, n.exists = n.parent, n.g.Name, true
+	p.groups[0].ext = p.rootExt
+	for k := range p.groups {
+		n := &p.groups[k]
+		n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		if k == 0 {
 			continue
 		}
@@ -304,30 +304,30 @@ func (p *planner) indexCurrent() error {
 			continue
 		}
 		key := extKey(n.ext)
-		size := len(p.byExt)
-		p.byExt[key] = int32(k)
-		if len(p.byExt) > size {
+		size := len(p.groupByExt)
+		p.groupByExt[key] = int32(k)
+		if len(p.groupByExt) > size {
 			continue
 		}
 		// a second group with this ext id (rare): list them all
-		if p.dupExt == nil {
-			p.dupExt = map[string][]int32{}
+		if p.dupGroupExt == nil {
+			p.dupGroupExt = map[string][]int32{}
 		}
-		if len(p.dupExt[key]) == 0 {
+		if len(p.dupGroupExt[key]) == 0 {
 			for o := int32(1); o < int32(k); o++ {
-				if extKey(p.nodes[o].ext) == key {
-					p.dupExt[key] = append(p.dupExt[key], o)
+				if extKey(p.groups[o].ext) == key {
+					p.dupGroupExt[key] = append(p.dupGroupExt[key], o)
 				}
 			}
 		}
-		p.dupExt[key] = append(p.dupExt[key], int32(k))
+		p.dupGroupExt[key] = append(p.dupGroupExt[key], int32(k))
 	}
-	for e := range p.dupExt {
-		delete(p.byExt, e)
+	for e := range p.dupGroupExt {
+		delete(p.groupByExt, e)
 	}
 
 	us := p.c.Users
-	p.users = make([]cuser, 0, len(us))
+	p.users = make([]currentUser, 0, len(us))
 	lastID, n := int64(-1), int32(-1)
 	for i := range us {
 		u := &us[i]
@@ -351,13 +351,13 @@ func (p *planner) indexCurrent() error {
 			lost = true
 		}
 		if lost {
-			p.users = append(p.users, cuser{u: u, node: 0, matched: -1, lost: true})
+			p.users = append(p.users, currentUser{u: u, group: 0, row: -1, lost: true})
 			continue
 		}
-		p.users = append(p.users, cuser{u: u, node: n, matched: -1})
-		p.nodes[n].users++
+		p.users = append(p.users, currentUser{u: u, group: n, row: -1})
+		p.groups[n].users++
 		if u.Active() {
-			p.nodes[n].active++
+			p.groups[n].active++
 		}
 	}
 	return nil
@@ -450,10 +450,10 @@ func (p *planner) siblings(parent int32) map[string][]int32 {
 	if p.sib == nil {
 		p.sib = map[int32]map[string][]int32{}
 	}
-	n := &p.nodes[parent]
-	m := make(map[string][]int32, n.nkids)
-	for c := n.first; c < n.first+n.nkids; c++ {
-		k := normalize.Key(p.nodes[c].g.Name)
+	n := &p.groups[parent]
+	m := make(map[string][]int32, n.kidCount)
+	for c := n.firstKid; c < n.firstKid+n.kidCount; c++ {
+		k := normalize.Key(p.groups[c].g.Name)
 		m[k] = append(m[k], c)
 	}
 	p.sib[parent] = m
@@ -464,12 +464,12 @@ func (p *planner) siblings(parent int32) map[string][]int32 {
 // matches each to a current group: by ext id, by adoption, or as a create.
 func (p *planner) resolveGroups() {
 	gs := p.d.Groups
-	p.rows = make([]grow, len(gs))
-	p.rowByEx = make(map[string]int32, len(gs))
+	p.groupRows = make([]groupRow, len(gs))
+	p.rowByExt = make(map[string]int32, len(gs))
 	dupSeen := map[string]bool{}
 	for i := range gs {
-		r := &p.rows[i]
-		r.d, r.prow, r.node = &gs[i], -1, -1
+		r := &p.groupRows[i]
+		r.d, r.parentRow, r.node = &gs[i], -1, -1
 		r.ext = strings.TrimSpace(gs[i].ExtID)
 		r.name = normalize.Text(gs[i].Name)
 		i32 := int32(i)
@@ -482,51 +482,51 @@ func (p *planner) resolveGroups() {
 		case p.isRootExt(r.ext):
 			p.groupProblem(i32, FieldExtID, "%q is the root group's ext id; the root is never a row", r.ext)
 		}
-		size := len(p.rowByEx)
-		p.rowByEx[r.ext] = i32
-		if len(p.rowByEx) > size {
+		size := len(p.rowByExt)
+		p.rowByExt[r.ext] = i32
+		if len(p.rowByExt) > size {
 			continue
 		}
 		// a second row with this ext id (rare): the first keeps the key
 		j := int32(0)
-		for p.rows[j].ext != r.ext {
+		for p.groupRows[j].ext != r.ext {
 			j++
 		}
-		p.rowByEx[r.ext] = j
-		p.groupProblem(i32, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, p.rows[j].d.Source)
+		p.rowByExt[r.ext] = j
+		p.groupProblem(i32, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, p.groupRows[j].d.Source)
 		if !dupSeen[r.ext] {
 			dupSeen[r.ext] = true
 			p.groupProblem(j, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, gs[i].Source)
 		}
 	}
 	// which current groups the export names, whatever becomes of the rows
-	for i := range p.rows {
-		r := &p.rows[i]
-		r.cur = -1
+	for i := range p.groupRows {
+		r := &p.groupRows[i]
+		r.current = -1
 		if r.ext == "" {
 			continue
 		}
-		if n, ok := p.byExt[extKey(r.ext)]; ok {
-			r.cur = n
-			p.nodes[n].inExport = true
-		} else if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
+		if n, ok := p.groupByExt[extKey(r.ext)]; ok {
+			r.current = n
+			p.groups[n].inExport = true
+		} else if ids := p.dupGroupExt[extKey(r.ext)]; len(ids) > 0 {
 			for _, n := range ids {
-				p.nodes[n].inExport = true
+				p.groups[n].inExport = true
 			}
 		}
 	}
-	for i := range p.rows {
-		r := &p.rows[i]
+	for i := range p.groupRows {
+		r := &p.groupRows[i]
 		pe := strings.TrimSpace(r.d.ParentExtID)
 		if r.ext == "" || pe == "" || p.isRootExt(pe) {
 			continue
 		}
-		j, ok := p.rowByEx[pe]
+		j, ok := p.rowByExt[pe]
 		switch {
 		case ok && j == int32(i):
 			p.groupProblem(int32(i), "parent_ext_id", "the group is its own parent")
 		case ok:
-			r.prow = j
+			r.parentRow = j
 		case p.badGroups[extKey(pe)]:
 			p.groupProblem(int32(i), "parent_ext_id", "parent row %q is invalid", pe)
 		default:
@@ -534,16 +534,16 @@ func (p *planner) resolveGroups() {
 		}
 	}
 	// topological order, export order otherwise; cycles are invalid
-	mark := make([]uint8, len(p.rows)) // 0 new, 1 on the stack, 2 placed
-	p.topo = make([]int32, 0, len(p.rows))
+	mark := make([]uint8, len(p.groupRows)) // 0 new, 1 on the stack, 2 placed
+	p.topo = make([]int32, 0, len(p.groupRows))
 	var stack []int32
-	for i := range p.rows {
-		for c := int32(i); c >= 0 && mark[c] == 0; c = p.rows[c].prow {
+	for i := range p.groupRows {
+		for c := int32(i); c >= 0 && mark[c] == 0; c = p.groupRows[c].parentRow {
 			mark[c] = 1
 			stack = append(stack, c)
-			if pr := p.rows[c].prow; pr >= 0 && mark[pr] == 1 {
+			if pr := p.groupRows[c].parentRow; pr >= 0 && mark[pr] == 1 {
 				for k := len(stack) - 1; k >= 0; k-- {
-					p.groupProblem(stack[k], "parent_ext_id", "parent cycle through %q", p.rows[pr].ext)
+					p.groupProblem(stack[k], "parent_ext_id", "parent cycle through %q", p.groupRows[pr].ext)
 					if stack[k] == pr {
 						break
 					}
@@ -563,12 +563,12 @@ func (p *planner) resolveGroups() {
 }
 
 func (p *planner) matchGroup(i int32) {
-	r := &p.rows[i]
+	r := &p.groupRows[i]
 	if r.invalid {
 		return
 	}
-	if r.prow >= 0 && p.rows[r.prow].invalid {
-		p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.rows[r.prow].ext)
+	if r.parentRow >= 0 && p.groupRows[r.parentRow].invalid {
+		p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		return
 	}
 	d := r.d
@@ -594,27 +594,27 @@ func (p *planner) matchGroup(i int32) {
 		}
 		r.hasInd, r.indID, r.indName = true, id, name
 	}
-	if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
+	if ids := p.dupGroupExt[extKey(r.ext)]; len(ids) > 0 {
 		p.groupProblem(i, FieldExtID, "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), r.ext, p.idList(ids))
 		return
 	}
 	pn := int32(0)
-	if r.prow >= 0 {
-		pn = p.rows[r.prow].node
+	if r.parentRow >= 0 {
+		pn = p.groupRows[r.parentRow].node
 	}
-	if n := r.cur; n >= 0 {
-		if g := p.nodes[n].g; !g.Active() {
+	if n := r.current; n >= 0 {
+		if g := p.groups[n].g; !g.Active() {
 			p.groupProblem(i, FieldExtID, "group %d (%q) is %s in Convirza; its status cannot be written, so it is neither changed nor created again", g.ID, g.Name, g.Status)
 			return
 		}
 		r.node, r.match = n, matchExt
-		p.nodes[n].row = i
+		p.groups[n].row = i
 		return
 	}
-	if pn < p.nExist {
+	if pn < p.nExisting {
 		var cands []int32
 		for _, c := range p.siblings(pn)[normalize.Key(r.name)] {
-			if p.nodes[c].ext == "" {
+			if p.groups[c].ext == "" {
 				cands = append(cands, c)
 			}
 		}
@@ -622,36 +622,36 @@ func (p *planner) matchGroup(i int32) {
 		case len(cands) > 1:
 			p.groupProblem(i, FieldName, "%d groups named %q without an ext id sit under %s (%s); refusing to guess which to adopt", len(cands), r.name, p.label(pn), p.idList(cands))
 			return
-		case len(cands) == 1 && p.nodes[cands[0]].row >= 0:
-			other := p.nodes[cands[0]].row
-			p.groupProblem(i, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), p.rows[other].d.Source)
+		case len(cands) == 1 && p.groups[cands[0]].row >= 0:
+			other := p.groups[cands[0]].row
+			p.groupProblem(i, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), p.groupRows[other].d.Source)
 			p.groupProblem(other, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), r.d.Source)
 			return
-		case len(cands) == 1 && !p.nodes[cands[0]].g.Active():
-			g := p.nodes[cands[0]].g
+		case len(cands) == 1 && !p.groups[cands[0]].g.Active():
+			g := p.groups[cands[0]].g
 			p.groupProblem(i, FieldName, "group %d (%q) under %s would be adopted, but it is %s in Convirza; its status cannot be written", g.ID, g.Name, p.label(pn), g.Status)
 			return
 		case len(cands) == 1:
 			r.node, r.match = cands[0], matchAdopt
-			p.nodes[cands[0]].row = i
+			p.groups[cands[0]].row = i
 			return
 		}
 	}
-	r.node, r.match = int32(len(p.nodes)), matchCreate
-	p.nodes = append(p.nodes, gnode{parent: -1, row: i, ext: r.ext, fpar: pn, fname: r.name})
+	r.node, r.match = int32(len(p.groups)), matchCreate
+	p.groups = append(p.groups, groupNode{parent: -1, row: i, ext: r.ext, finalParent: pn, finalName: r.name})
 }
 
 func (p *planner) idList(ns []int32) string {
 	s := make([]string, len(ns))
 	for k, n := range ns {
-		s[k] = fmt.Sprintf("id %d", p.nodes[n].g.ID)
+		s[k] = fmt.Sprintf("id %d", p.groups[n].g.ID)
 	}
 	return strings.Join(s, ", ")
 }
 
 // label names a group for people: its ext id, else its name.
 func (p *planner) label(n int32) string {
-	nd := &p.nodes[n]
+	nd := &p.groups[n]
 	if e := p.finalExt(n); e != "" {
 		return e
 	}
@@ -661,13 +661,13 @@ func (p *planner) label(n int32) string {
 		}
 		return fmt.Sprintf("id:%d", nd.g.ID)
 	}
-	return nd.fname
+	return nd.finalName
 }
 
 func (p *planner) finalExt(n int32) string {
-	nd := &p.nodes[n]
-	if nd.row >= 0 && !p.rows[nd.row].invalid && (nd.g == nil || p.rows[nd.row].match == matchAdopt && p.allowM) {
-		return p.rows[nd.row].ext
+	nd := &p.groups[n]
+	if nd.row >= 0 && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.allowM) {
+		return p.groupRows[nd.row].ext
 	}
 	return nd.ext
 }
@@ -677,11 +677,11 @@ func (p *planner) ref(n int32) Ref {
 	if n < 0 {
 		return Ref{}
 	}
-	nd := &p.nodes[n]
-	r := Ref{ExtID: p.finalExt(n), Name: nd.fname}
+	nd := &p.groups[n]
+	r := Ref{ExtID: p.finalExt(n), Name: nd.finalName}
 	if nd.g != nil {
 		r.ID = nd.g.ID
-		if !nd.exists {
+		if !nd.existsAfter {
 			r.Name = nd.g.Name
 		}
 	}
@@ -691,11 +691,11 @@ func (p *planner) ref(n int32) Ref {
 // resolveUsers validates the user rows and matches each to a current user.
 func (p *planner) resolveUsers() {
 	byExt := p.d.UserMatch == state.MatchExtID
-	p.urows = make([]urow, len(p.d.Users))
+	p.userRows = make([]userRow, len(p.d.Users))
 	for i := range p.d.Users {
 		du := &p.d.Users[i]
-		r := &p.urows[i]
-		r.d, r.user, r.grow, r.target = du, -1, -1, -1
+		r := &p.userRows[i]
+		r.d, r.current, r.groupRow, r.target = du, -1, -1, -1
 		r.key = normalize.Key(r.email())
 		if byExt {
 			r.key = ""
@@ -710,20 +710,20 @@ func (p *planner) resolveUsers() {
 	if byExt {
 		curKey = func(i int32) string { return normalize.UserExtIDKey(p.users[i].u.ExtID) }
 	}
-	byKey := joinKeys(len(p.users), curKey, len(p.urows), func(i int32) string {
-		if p.urows[i].email() == "" {
+	byKey := joinKeys(len(p.users), curKey, len(p.userRows), func(i int32) string {
+		if p.userRows[i].email() == "" {
 			return ""
 		}
-		return p.urows[i].key
+		return p.userRows[i].key
 	})
 	var byEmail *keyJoin
 	if byExt {
-		byEmail = joinKeys(len(p.users), emailOf, len(p.urows), func(i int32) string { return normalize.Key(p.urows[i].email()) })
+		byEmail = joinKeys(len(p.users), emailOf, len(p.userRows), func(i int32) string { return normalize.Key(p.userRows[i].email()) })
 	}
 
 	var creates map[string]int32
-	for i := range p.urows {
-		r := &p.urows[i]
+	for i := range p.userRows {
+		r := &p.userRows[i]
 		du := r.d
 		i32 := int32(i)
 		email := r.email()
@@ -746,7 +746,7 @@ func (p *planner) resolveUsers() {
 		u, ok, dup := byKey.match(i32, r.key, curKey)
 		cur := int32(-1)
 		if ok {
-			cur = p.users[u].node
+			cur = p.users[u].group
 		}
 		if du.GroupExtID != nil && !p.resolveUserGroup(i32, strings.TrimSpace(*du.GroupExtID), cur) {
 			continue
@@ -773,18 +773,18 @@ func (p *planner) resolveUsers() {
 				creates = map[string]int32{}
 			}
 			if j, dup := creates[normalize.Key(email)]; dup {
-				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.urows[j].d.Source)
+				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.userRows[j].d.Source)
 				continue
 			}
 			creates[normalize.Key(email)] = i32
 			continue
 		}
-		if j := p.users[u].matched; j >= 0 {
-			p.userProblem(i32, "", "matches the same Convirza user as row %s", p.urows[j].d.Source)
+		if j := p.users[u].row; j >= 0 {
+			p.userProblem(i32, "", "matches the same Convirza user as row %s", p.userRows[j].d.Source)
 			continue
 		}
-		r.user = u
-		p.users[u].matched = i32
+		r.current = u
+		p.users[u].row = i32
 	}
 }
 
@@ -792,7 +792,7 @@ func (p *planner) resolveUsers() {
 // matched user is in now (-1 for a new user): when the row names it, as
 // most rows do, no lookup is needed.
 func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
-	r := &p.urows[i]
+	r := &p.userRows[i]
 	if ge == "" || p.isRootExt(ge) {
 		r.target = 0
 		return true
@@ -800,21 +800,21 @@ func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 	if p.d.GroupsManaged {
 		j, ok := int32(-1), false
 		if cur > 0 {
-			if row := p.nodes[cur].row; row >= 0 && p.rows[row].ext == ge {
+			if row := p.groups[cur].row; row >= 0 && p.groupRows[row].ext == ge {
 				j, ok = row, true
 			}
 		}
 		if !ok {
-			j, ok = p.rowByEx[ge]
+			j, ok = p.rowByExt[ge]
 		}
 		switch {
 		case ok:
-			r.grow = j
-			if p.rows[j].invalid {
+			r.groupRow = j
+			if p.groupRows[j].invalid {
 				p.userProblem(i, "group_ext_id", "group row %q is invalid", ge)
 				return false
 			}
-			r.target = p.rows[j].node
+			r.target = p.groupRows[j].node
 			return true
 		case p.badGroups[extKey(ge)]:
 			p.userProblem(i, "group_ext_id", "group row %q is invalid", ge)
@@ -824,19 +824,19 @@ func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 		return false
 	}
 	gk := extKey(ge)
-	if ids := p.dupExt[gk]; len(ids) > 0 {
+	if ids := p.dupGroupExt[gk]; len(ids) > 0 {
 		p.userProblem(i, "group_ext_id", "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), ge, p.idList(ids))
 		return false
 	}
-	n, ok := cur, cur > 0 && extKey(p.nodes[cur].ext) == gk
+	n, ok := cur, cur > 0 && extKey(p.groups[cur].ext) == gk
 	if !ok {
-		n, ok = p.byExt[gk]
+		n, ok = p.groupByExt[gk]
 	}
 	if !ok {
 		p.userProblem(i, "group_ext_id", "no group under the root has org_unit_ext_id %q", ge)
 		return false
 	}
-	if g := p.nodes[n].g; !g.Active() {
+	if g := p.groups[n].g; !g.Active() {
 		p.userProblem(i, "group_ext_id", "group %d (%q) is %s in Convirza", g.ID, g.Name, g.Status)
 		return false
 	}
@@ -863,38 +863,38 @@ func (p *planner) settle() {
 
 // willExist reports whether a node exists after the plan.
 func (p *planner) willExist(n int32) bool {
-	if n < p.nExist {
-		return !p.nodes[n].del
+	if n < p.nExisting {
+		return !p.groups[n].deleted
 	}
-	r := &p.rows[p.nodes[n].row]
+	r := &p.groupRows[p.groups[n].row]
 	return p.allowC && !r.invalid
 }
 
 func (p *planner) computeFinals() {
-	for k := range p.nodes {
-		n := &p.nodes[k]
-		n.del, n.refuse = false, ""
+	for k := range p.groups {
+		n := &p.groups[k]
+		n.deleted, n.deleteRefused = false, ""
 		if n.g != nil {
-			n.fpar, n.fname, n.exists = n.parent, n.g.Name, true
+			n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		}
 	}
-	for k := p.nExist; k < int32(len(p.nodes)); k++ {
-		p.nodes[k].exists = p.willExist(k)
+	for k := p.nExisting; k < int32(len(p.groups)); k++ {
+		p.groups[k].existsAfter = p.willExist(k)
 	}
 	p.placed = p.placed[:0]
 	for _, i := range p.topo {
-		r := &p.rows[i]
+		r := &p.groupRows[i]
 		if r.invalid || r.node < 0 {
 			continue
 		}
-		n := &p.nodes[r.node]
+		n := &p.groups[r.node]
 		fp := int32(0)
-		if r.prow >= 0 {
-			fp = p.rows[r.prow].node
+		if r.parentRow >= 0 {
+			fp = p.groupRows[r.parentRow].node
 		}
 		if n.g == nil {
-			n.fpar = fp
-			if n.exists {
+			n.finalParent = fp
+			if n.existsAfter {
 				p.placed = append(p.placed, r.node)
 			}
 			continue
@@ -902,13 +902,13 @@ func (p *planner) computeFinals() {
 		if !p.allowM {
 			continue
 		}
-		if p.nodes[fp].exists {
-			n.fpar = fp
+		if p.groups[fp].existsAfter {
+			n.finalParent = fp
 		}
 		if !p.same(FieldName, n.g.Name, r.name) {
-			n.fname = r.name
+			n.finalName = r.name
 		}
-		if n.fpar != n.parent || n.fname != n.g.Name {
+		if n.finalParent != n.parent || n.finalName != n.g.Name {
 			if r.match == matchAdopt { // adoption folds the name into its PATCH
 				continue
 			}
@@ -923,22 +923,22 @@ func (p *planner) userFinal(i int) (int32, bool) {
 	cu := &p.users[i]
 	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
-		return cu.node, cu.u.Active()
+		return cu.group, cu.u.Active()
 	}
-	if cu.matched < 0 || p.urows[cu.matched].invalid {
-		if cu.matched < 0 && p.deletesOn && !caller {
-			return cu.node, false
+	if cu.row < 0 || p.userRows[cu.row].invalid {
+		if cu.row < 0 && p.deletesOn && !caller {
+			return cu.group, false
 		}
-		return cu.node, cu.u.Active()
+		return cu.group, cu.u.Active()
 	}
 	if !p.allowM {
-		return cu.node, cu.u.Active()
+		return cu.group, cu.u.Active()
 	}
-	r := &p.urows[cu.matched]
-	if r.target >= 0 && !caller && p.nodes[r.target].exists {
+	r := &p.userRows[cu.row]
+	if r.target >= 0 && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
 	}
-	return cu.node, true
+	return cu.group, true
 }
 
 // computeDeletes marks the owned groups that left the export for deletion,
@@ -948,8 +948,8 @@ func (p *planner) computeDeletes() {
 		return
 	}
 	var cands []int32
-	for k := p.nExist - 1; k > 0; k-- {
-		n := &p.nodes[k]
+	for k := p.nExisting - 1; k > 0; k-- {
+		n := &p.groups[k]
 		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[extKey(n.ext)] {
 			cands = append(cands, k)
 		}
@@ -957,11 +957,11 @@ func (p *planner) computeDeletes() {
 	if len(cands) == 0 {
 		return
 	}
-	remain := make([]int32, p.nExist)
+	remain := make([]int32, p.nExisting)
 	callerIn := int32(-1)
 	for i := range p.users {
 		g, active := p.userFinal(i)
-		if active && g < p.nExist {
+		if active && g < p.nExisting {
 			remain[g]++
 			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
 				callerIn = g
@@ -970,31 +970,31 @@ func (p *planner) computeDeletes() {
 	}
 	// reverse breadth-first order: children before their parent
 	for _, k := range cands {
-		n := &p.nodes[k]
+		n := &p.groups[k]
 		switch {
 		case k == callerIn:
-			n.refuse = "it holds the caller's own user, who is never deactivated or moved"
+			n.deleteRefused = "it holds the caller's own user, who is never deactivated or moved"
 		case remain[k] > 0 && !p.d.UsersManaged:
-			n.refuse = fmt.Sprintf("it still has %d active users, and users are not managed (--users)", remain[k])
+			n.deleteRefused = fmt.Sprintf("it still has %d active users, and users are not managed (--users)", remain[k])
 		case remain[k] > 0:
-			n.refuse = fmt.Sprintf("it still has %d active users that the plan keeps there", remain[k])
+			n.deleteRefused = fmt.Sprintf("it still has %d active users that the plan keeps there", remain[k])
 		}
-		for c := n.first; c < n.first+n.nkids && n.refuse == ""; c++ {
-			ch := &p.nodes[c]
-			if ch.del || ch.fpar != k {
+		for c := n.firstKid; c < n.firstKid+n.kidCount && n.deleteRefused == ""; c++ {
+			ch := &p.groups[c]
+			if ch.deleted || ch.finalParent != k {
 				continue
 			}
 			switch {
-			case ch.refuse != "":
-				n.refuse = fmt.Sprintf("group %s below it cannot be deleted", p.label(c))
+			case ch.deleteRefused != "":
+				n.deleteRefused = fmt.Sprintf("group %s below it cannot be deleted", p.label(c))
 			case ch.ext == "":
-				n.refuse = fmt.Sprintf("it holds group %q, which has no ext id and is not owned", ch.g.Name)
+				n.deleteRefused = fmt.Sprintf("it holds group %q, which has no ext id and is not owned", ch.g.Name)
 			default:
-				n.refuse = fmt.Sprintf("it holds group %s, which the plan keeps there", p.label(c))
+				n.deleteRefused = fmt.Sprintf("it holds group %s, which the plan keeps there", p.label(c))
 			}
 		}
-		if n.refuse == "" {
-			n.del, n.exists = true, false
+		if n.deleteRefused == "" {
+			n.deleted, n.existsAfter = true, false
 		}
 	}
 }
@@ -1005,7 +1005,7 @@ func (p *planner) computeDeletes() {
 // are invalid; it reports whether it found any.
 func (p *planner) checkCycles() bool {
 	before := len(p.problems)
-	mark := make([]uint8, len(p.nodes)) // 0 new, 1 on the walk, 2 known to reach the root
+	mark := make([]uint8, len(p.groups)) // 0 new, 1 on the walk, 2 known to reach the root
 	var walk []int32
 	for _, n := range p.placed {
 		walk = walk[:0]
@@ -1013,16 +1013,16 @@ func (p *planner) checkCycles() bool {
 		for x >= 0 && mark[x] == 0 {
 			mark[x] = 1
 			walk = append(walk, x)
-			x = p.nodes[x].fpar
+			x = p.groups[x].finalParent
 		}
 		if x >= 0 && mark[x] == 1 {
 			y := x
 			for {
-				nd := &p.nodes[y]
-				if nd.g != nil && nd.fpar != nd.parent && nd.row >= 0 {
-					p.groupProblem(nd.row, "parent_ext_id", "moving under %s would put the group below itself: not every group on the way can move as the export says under the %s policy", p.label(nd.fpar), p.policy)
+				nd := &p.groups[y]
+				if nd.g != nil && nd.finalParent != nd.parent && nd.row >= 0 {
+					p.groupProblem(nd.row, "parent_ext_id", "moving under %s would put the group below itself: not every group on the way can move as the export says under the %s policy", p.label(nd.finalParent), p.policy)
 				}
-				if y = nd.fpar; y == x {
+				if y = nd.finalParent; y == x {
 					break
 				}
 			}
@@ -1046,29 +1046,29 @@ func (p *planner) checkClashes() bool {
 	before := len(p.problems)
 	want := make(map[slotKey]int32, len(p.placed))
 	for _, n := range p.placed {
-		nd := &p.nodes[n]
-		s := slotKey{nd.fpar, normalize.Key(nd.fname)}
-		if nd.g != nil && nd.fpar == nd.parent && normalize.Key(nd.g.Name) == s.key {
+		nd := &p.groups[n]
+		s := slotKey{nd.finalParent, normalize.Key(nd.finalName)}
+		if nd.g != nil && nd.finalParent == nd.parent && normalize.Key(nd.g.Name) == s.key {
 			continue // a change of case: the name is its own
 		}
 		row := nd.row
 		if other, ok := want[s]; ok {
-			p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[p.nodes[other].row].d.Source)
-			p.groupProblem(p.nodes[other].row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[row].d.Source)
+			p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[p.groups[other].row].d.Source)
+			p.groupProblem(p.groups[other].row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[row].d.Source)
 			continue
 		}
 		want[s] = n
-		if nd.fpar >= p.nExist {
+		if nd.finalParent >= p.nExisting {
 			continue // a new parent holds only what the plan puts there
 		}
-		for _, o := range p.siblings(nd.fpar)[s.key] {
-			on := &p.nodes[o]
-			if o == n || on.del || on.fpar != nd.fpar || normalize.Key(on.fname) != s.key {
+		for _, o := range p.siblings(nd.finalParent)[s.key] {
+			on := &p.groups[o]
+			if o == n || on.deleted || on.finalParent != nd.finalParent || normalize.Key(on.finalName) != s.key {
 				continue // it goes away, or is n itself
 			}
-			if on.row >= 0 && !p.rows[on.row].invalid && p.rows[on.row].prow == p.rows[row].prow {
-				p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[on.row].d.Source)
-				p.groupProblem(on.row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[row].d.Source)
+			if on.row >= 0 && !p.groupRows[on.row].invalid && p.groupRows[on.row].parentRow == p.groupRows[row].parentRow {
+				p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[on.row].d.Source)
+				p.groupProblem(on.row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[row].d.Source)
 				break
 			}
 			who := fmt.Sprintf("group %d", on.g.ID)
@@ -1077,7 +1077,7 @@ func (p *planner) checkClashes() bool {
 			} else {
 				who += " (no ext id)"
 			}
-			p.groupProblem(row, FieldName, "the name %q under %s is taken by %s, which the plan does not move, rename or delete", nd.fname, p.label(nd.fpar), who)
+			p.groupProblem(row, FieldName, "the name %q under %s is taken by %s, which the plan does not move, rename or delete", nd.finalName, p.label(nd.finalParent), who)
 			break
 		}
 	}
@@ -1088,15 +1088,15 @@ func (p *planner) checkClashes() bool {
 // invalid too.
 func (p *planner) propagate() {
 	for _, i := range p.topo {
-		r := &p.rows[i]
-		if !r.invalid && r.prow >= 0 && p.rows[r.prow].invalid {
-			p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.rows[r.prow].ext)
+		r := &p.groupRows[i]
+		if !r.invalid && r.parentRow >= 0 && p.groupRows[r.parentRow].invalid {
+			p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		}
 	}
-	for i := range p.urows {
-		r := &p.urows[i]
-		if !r.invalid && r.grow >= 0 && p.rows[r.grow].invalid {
-			p.userProblem(int32(i), "group_ext_id", "group row %q is invalid", p.rows[r.grow].ext)
+	for i := range p.userRows {
+		r := &p.userRows[i]
+		if !r.invalid && r.groupRow >= 0 && p.groupRows[r.groupRow].invalid {
+			p.userProblem(int32(i), "group_ext_id", "group row %q is invalid", p.groupRows[r.groupRow].ext)
 		}
 	}
 }

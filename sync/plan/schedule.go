@@ -92,8 +92,8 @@ type sched struct {
 	waiters map[event][]int32
 	pending int
 
-	spar      []int32
-	sname     []string
+	parent    []int32
+	name      []string
 	exists    []bool
 	kids      []int32
 	active    []int32
@@ -108,30 +108,30 @@ type sched struct {
 }
 
 func (p *planner) schedule() {
-	s := &sched{p: p, last: make([]int, len(p.nodes))}
+	s := &sched{p: p, last: make([]int, len(p.groups))}
 	p.emitFieldChanges(s)
 	p.buildOps(s)
 	if len(s.ops) == 0 {
 		return
 	}
 	p.changes = slices.Grow(p.changes, len(s.ops)+len(s.ops)/8)
-	n := len(p.nodes)
-	s.spar, s.sname = make([]int32, n), make([]string, n)
+	n := len(p.groups)
+	s.parent, s.name = make([]int32, n), make([]string, n)
 	s.exists, s.kids, s.active = make([]bool, n), make([]int32, n), make([]int32, n)
 	s.placeBy, s.tempNamed = make([]int, n), make([]bool, n)
 	s.placeOp, s.delOp = make([]int32, n), make([]int32, n)
 	s.waiters, s.freedBy, s.outDeps = map[event][]int32{}, map[slotKey]int{}, map[int32][]int{}
 	s.finalKeys = make(map[slotKey]bool, len(p.placed))
-	for k := range p.nodes {
-		nd := &p.nodes[k]
-		s.placeOp[k], s.delOp[k], s.spar[k] = -1, -1, -1
+	for k := range p.groups {
+		nd := &p.groups[k]
+		s.placeOp[k], s.delOp[k], s.parent[k] = -1, -1, -1
 		if nd.g != nil {
-			s.spar[k], s.sname[k], s.exists[k] = nd.parent, nd.g.Name, true
-			s.kids[k], s.active[k] = nd.nkids, nd.active
+			s.parent[k], s.name[k], s.exists[k] = nd.parent, nd.g.Name, true
+			s.kids[k], s.active[k] = nd.kidCount, nd.active
 		}
 	}
 	for _, k := range p.placed {
-		s.finalKeys[slotKey{p.nodes[k].fpar, normalize.Key(p.nodes[k].fname)}] = true
+		s.finalKeys[slotKey{p.groups[k].finalParent, normalize.Key(p.groups[k].finalName)}] = true
 	}
 	for i := range s.ops {
 		o := &s.ops[i]
@@ -171,11 +171,11 @@ func (p *planner) schedule() {
 // no name or place, so they need nothing before them.
 func (p *planner) emitFieldChanges(s *sched) {
 	for _, i := range p.topo {
-		r := &p.rows[i]
+		r := &p.groupRows[i]
 		if r.invalid || r.node < 0 || r.match == matchCreate {
 			continue
 		}
-		nd := &p.nodes[r.node]
+		nd := &p.groups[r.node]
 		g := nd.g
 		fields := p.groupDiffs(g, r)
 		if r.match == matchAdopt {
@@ -188,7 +188,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 			}
 			sortFields(fields)
 			s.emit(Change{
-				Action: Adopt, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.fname,
+				Action: Adopt, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 				Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 				Reason: "a group of the same name without an ext id is already there: it is adopted, not created again",
 			}, r.node, r.node, -1, nil)
@@ -196,8 +196,8 @@ func (p *planner) emitFieldChanges(s *sched) {
 		}
 		if len(fields) == 0 {
 			wantPar := int32(0)
-			if r.prow >= 0 {
-				wantPar = p.rows[r.prow].node
+			if r.parentRow >= 0 {
+				wantPar = p.groupRows[r.parentRow].node
 			}
 			if wantPar == nd.parent && p.same(FieldName, g.Name, r.name) {
 				p.unchanged.Groups++
@@ -209,14 +209,14 @@ func (p *planner) emitFieldChanges(s *sched) {
 		}
 		sortFields(fields)
 		s.emit(Change{
-			Action: Update, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.fname,
+			Action: Update, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 			Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 			Reason: "fields differ from the export",
 		}, r.node, r.node, -1, nil)
 	}
 }
 
-func (p *planner) groupDiffs(g *state.Group, r *grow) []FieldChange {
+func (p *planner) groupDiffs(g *state.Group, r *groupRow) []FieldChange {
 	var fs []FieldChange
 	d := r.d
 	if d.Address != nil && !p.same(FieldAddress, g.Address, *d.Address) {
@@ -245,13 +245,13 @@ func (p *planner) groupDiffs(g *state.Group, r *grow) []FieldChange {
 }
 
 func (p *planner) createFields(n int32) []FieldChange {
-	nd := &p.nodes[n]
-	r := &p.rows[nd.row]
+	nd := &p.groups[n]
+	r := &p.groupRows[nd.row]
 	d := r.d
 	fs := []FieldChange{
 		{Field: FieldName, After: r.name},
 		{Field: FieldExtID, After: r.ext},
-		p.groupField(FieldParent, -1, nd.fpar),
+		p.groupField(FieldParent, -1, nd.finalParent),
 	}
 	add := func(field string, v *string, conv func(string) string) {
 		if v != nil {
@@ -283,7 +283,7 @@ func (p *planner) groupField(field string, from, to int32) FieldChange {
 }
 
 func (p *planner) idOf(n int32) string {
-	if g := p.nodes[n].g; g != nil {
+	if g := p.groups[n].g; g != nil {
 		return strconv.FormatInt(g.ID, 10)
 	}
 	return ""
@@ -298,8 +298,8 @@ func sortFields(fs []FieldChange) {
 }
 
 func (p *planner) source(n int32) *state.Source {
-	if r := p.nodes[n].row; r >= 0 && !p.rows[r].invalid {
-		return srcOf(p.rows[r].d.Source)
+	if r := p.groups[n].row; r >= 0 && !p.groupRows[r].invalid {
+		return srcOf(p.groupRows[r].d.Source)
 	}
 	return nil
 }
@@ -314,16 +314,16 @@ func (p *planner) buildOps(s *sched) {
 		p.buildUserOps(s)
 	}
 	var dels, refused []int32
-	for k := p.nExist - 1; k > 0; k-- {
-		switch nd := &p.nodes[k]; {
-		case nd.del:
+	for k := p.nExisting - 1; k > 0; k-- {
+		switch nd := &p.groups[k]; {
+		case nd.deleted:
 			dels = append(dels, k)
-		case nd.refuse != "":
+		case nd.deleteRefused != "":
 			refused = append(refused, k)
 		}
 	}
 	leafFirst := func(a, b int32) int {
-		na, nb := &p.nodes[a], &p.nodes[b]
+		na, nb := &p.groups[a], &p.groups[b]
 		if na.depth != nb.depth {
 			return int(nb.depth - na.depth)
 		}
@@ -338,13 +338,13 @@ func (p *planner) buildOps(s *sched) {
 		s.ops = append(s.ops, op{kind: opDelete, node: k, from: -1, into: -1, user: -1, change: s.prepare(p.deleteChange(k, "its ext id left the export"))})
 	}
 	for _, k := range refused {
-		c := p.deleteChange(k, "not deleted: "+p.nodes[k].refuse)
+		c := p.deleteChange(k, "not deleted: "+p.groups[k].deleteRefused)
 		p.refuse(c, k)
 	}
 }
 
 func (p *planner) deleteChange(k int32, reason string) Change {
-	nd := &p.nodes[k]
+	nd := &p.groups[k]
 	return Change{Action: Delete, Kind: KindGroup, Key: nd.ext, ObjectID: nd.g.ID, Name: nd.g.Name, Parent: p.ref(nd.parent), Reason: reason}
 }
 
@@ -355,23 +355,23 @@ func (p *planner) refuse(c Change, node int32) {
 
 func (p *planner) buildUserOps(s *sched) {
 	caller := p.c.CallerUserID
-	for i := range p.urows {
-		r := &p.urows[i]
+	for i := range p.userRows {
+		r := &p.userRows[i]
 		if r.invalid {
 			continue
 		}
-		if r.user < 0 {
+		if r.current < 0 {
 			if !p.allowC {
 				continue
 			}
 			t := max(r.target, 0)
-			if !p.nodes[t].exists {
+			if !p.groups[t].existsAfter {
 				continue
 			}
 			s.ops = append(s.ops, op{kind: opUser, node: t, from: -1, into: t, user: -1, change: s.prepare(p.userCreate(r, t))})
 			continue
 		}
-		cu := &p.users[r.user]
+		cu := &p.users[r.current]
 		u := cu.u
 		fields, denied, target := p.userDiffs(r, cu)
 		if len(fields) == 0 && len(denied) == 0 && u.Active() {
@@ -381,14 +381,14 @@ func (p *planner) buildUserOps(s *sched) {
 		if !p.allowM {
 			continue
 		}
-		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.node), Source: srcOf(r.d.Source)}
+		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
 		if len(denied) > 0 {
 			c := base
 			c.Action, c.Fields = Update, denied
 			c.Reason = "refused: the caller's own user is never demoted or moved"
-			p.refuse(c, cu.node)
+			p.refuse(c, cu.group)
 		}
-		o := op{kind: opUser, node: -1, from: -1, into: -1, user: r.user}
+		o := op{kind: opUser, node: -1, from: -1, into: -1, user: r.current}
 		if target >= 0 {
 			o.node = target
 			base.Parent = p.ref(target)
@@ -398,14 +398,14 @@ func (p *planner) buildUserOps(s *sched) {
 			fields = append(fields, FieldChange{Field: FieldUserStatus, Before: string(u.Status), After: string(state.StatusActive)})
 			sortFields(fields)
 			base.Action, base.Fields, base.Reason = Reactivate, fields, "inactive in Convirza, back in the export"
-			o.into = cu.node
+			o.into = cu.group
 			if target >= 0 {
 				o.into = target
 			}
 		case len(fields) > 0:
 			base.Action, base.Fields, base.Reason = Update, fields, "fields differ from the export"
 			if target >= 0 {
-				o.from, o.into = cu.node, target
+				o.from, o.into = cu.group, target
 			}
 		default:
 			continue
@@ -418,20 +418,20 @@ func (p *planner) buildUserOps(s *sched) {
 	}
 	for i := range p.users {
 		cu := &p.users[i]
-		if cu.matched >= 0 || !cu.u.Active() {
+		if cu.row >= 0 || !cu.u.Active() {
 			continue
 		}
 		c := Change{
 			Action: Deactivate, Kind: KindUser, Key: p.userKey(cu.u), ObjectID: cu.u.ID, Name: cu.u.Email,
-			Parent: p.ref(cu.node), Reason: "left the export",
+			Parent: p.ref(cu.group), Reason: "left the export",
 			Fields: []FieldChange{{Field: FieldUserStatus, Before: string(cu.u.Status), After: string(state.StatusInactive)}},
 		}
 		if caller != 0 && cu.u.ID == caller {
 			c.Reason = "refused: the caller's own user is never deactivated"
-			p.refuse(c, cu.node)
+			p.refuse(c, cu.group)
 			continue
 		}
-		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.node, into: -1, user: int32(i), change: s.prepare(c)})
+		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.group, into: -1, user: int32(i), change: s.prepare(c)})
 	}
 }
 
@@ -442,7 +442,7 @@ func (p *planner) userKey(u *state.User) string {
 	return normalize.EmailKey(u.Email)
 }
 
-func (p *planner) userCreate(r *urow, t int32) Change {
+func (p *planner) userCreate(r *userRow, t int32) Change {
 	d := r.d
 	role := r.wantRole()
 	if role == "" {
@@ -473,7 +473,7 @@ func (p *planner) userCreate(r *urow, t int32) Change {
 
 // userDiffs returns the changed fields of a matched user, the ones refused
 // because the user is the caller, and the new group (-1 if it stays).
-func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, target int32) {
+func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target int32) {
 	u, d := cu.u, r.d
 	target = -1
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
@@ -498,8 +498,8 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 			}
 		}
 	}
-	if t := r.target; t >= 0 && (t != cu.node || cu.lost) && p.nodes[t].exists {
-		f := p.groupField(FieldUserGroup, cu.node, t)
+	if t := r.target; t >= 0 && (t != cu.group || cu.lost) && p.groups[t].existsAfter {
+		f := p.groupField(FieldUserGroup, cu.group, t)
 		if cu.lost {
 			f.Before, f.BeforeLabel = strconv.FormatInt(u.GroupID, 10), "deleted group "+strconv.FormatInt(u.GroupID, 10)
 		}
@@ -567,12 +567,12 @@ func (s *sched) run(oi int32) {
 			return
 		}
 		var deps []int
-		if o.node >= s.p.nExist {
+		if o.node >= s.p.nExisting {
 			deps = append(deps, s.placeBy[o.node])
 		}
 		tree := o.into
 		if tree < 0 && o.user >= 0 {
-			tree = s.p.users[o.user].node
+			tree = s.p.users[o.user].group
 		}
 		id := s.emit(s.prep[o.change], -1, tree, o.user, deps)
 		if o.into >= 0 {
@@ -592,9 +592,9 @@ func (s *sched) run(oi int32) {
 			s.wait(oi, event{kind: evEmptied, node: n})
 			return
 		}
-		par, key := s.spar[n], normalize.Key(s.sname[n])
+		par, key := s.parent[n], normalize.Key(s.name[n])
 		c := s.prep[o.change]
-		c.Name = s.sname[n]
+		c.Name = s.name[n]
 		id := s.emit(c, n, n, -1, s.outDeps[n])
 		s.vacate(par, key, n, id)
 		s.exists[n] = false
@@ -615,10 +615,10 @@ func (s *sched) leave(n int32, id int) {
 func (s *sched) runPlace(oi int32) {
 	o := &s.ops[oi]
 	n := o.node
-	nd := &s.p.nodes[n]
-	q, fname := nd.fpar, nd.fname
+	nd := &s.p.groups[n]
+	q, fname := nd.finalParent, nd.finalName
 	fkey := normalize.Key(fname)
-	if n >= s.p.nExist {
+	if n >= s.p.nExisting {
 		switch {
 		case !s.exists[q]:
 			s.wait(oi, event{kind: evCreated, node: q})
@@ -630,7 +630,7 @@ func (s *sched) runPlace(oi int32) {
 		}
 		return
 	}
-	par, cname := s.spar[n], s.sname[n]
+	par, cname := s.parent[n], s.name[n]
 	ckey := normalize.Key(cname)
 	if par == q {
 		if cname != fname {
@@ -691,10 +691,10 @@ func (s *sched) renameReason(n int32) string {
 // below n, so that moving n under q would make a cycle; nil otherwise.
 func (s *sched) cyclePath(n, q int32) []int32 {
 	depth := 0
-	for x := q; x >= 0; x = s.spar[x] {
+	for x := q; x >= 0; x = s.parent[x] {
 		if x == n {
 			path := make([]int32, 0, depth)
-			for y := q; y != n; y = s.spar[y] {
+			for y := q; y != n; y = s.parent[y] {
 				path = append(path, y)
 			}
 			return path
@@ -732,19 +732,19 @@ func (s *sched) vacate(parent int32, key string, n int32, id int) {
 
 func (s *sched) create(n int32) {
 	p := s.p
-	nd := &p.nodes[n]
-	q, key := nd.fpar, normalize.Key(nd.fname)
+	nd := &p.groups[n]
+	q, key := nd.finalParent, normalize.Key(nd.finalName)
 	deps := []int{s.freedBy[slotKey{q, key}]}
-	if q >= p.nExist {
+	if q >= p.nExisting {
 		deps = append(deps, s.placeBy[q])
 	}
-	r := &p.rows[nd.row]
+	r := &p.groupRows[nd.row]
 	id := s.emit(Change{
-		Action: Create, Kind: KindGroup, Key: r.ext, Name: nd.fname, Parent: p.ref(q),
+		Action: Create, Kind: KindGroup, Key: r.ext, Name: nd.finalName, Parent: p.ref(q),
 		Fields: p.createFields(n), Source: srcOf(r.d.Source), Reason: "new in the export",
 	}, n, n, -1, deps)
 	s.occupy(q, key, n)
-	s.spar[n], s.sname[n], s.exists[n] = q, nd.fname, true
+	s.parent[n], s.name[n], s.exists[n] = q, nd.finalName, true
 	s.kids[q]++
 	s.placeBy[n] = id
 	s.fire(event{kind: evCreated, node: n})
@@ -752,18 +752,18 @@ func (s *sched) create(n int32) {
 
 func (s *sched) rename(n int32, name, reason string) {
 	p := s.p
-	par, old := s.spar[n], s.sname[n]
+	par, old := s.parent[n], s.name[n]
 	ok, nk := normalize.Key(old), normalize.Key(name)
 	var deps []int
 	if nk != ok {
 		deps = append(deps, s.freedBy[slotKey{par, nk}])
 	}
 	id := s.emit(Change{
-		Action: Rename, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.nodes[n].g.ID, Name: name,
+		Action: Rename, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: name,
 		Parent: p.ref(par), Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{{Field: FieldName, Before: old, After: name}},
 	}, n, n, -1, deps)
-	s.sname[n] = name
+	s.name[n] = name
 	if nk != ok {
 		s.occupy(par, nk, n)
 		s.vacate(par, ok, n, id)
@@ -772,20 +772,20 @@ func (s *sched) rename(n int32, name, reason string) {
 
 func (s *sched) move(n, q int32, reason string) {
 	p := s.p
-	par, key := s.spar[n], normalize.Key(s.sname[n])
+	par, key := s.parent[n], normalize.Key(s.name[n])
 	deps := []int{s.freedBy[slotKey{q, key}]}
-	for x := q; x >= 0; x = s.spar[x] {
+	for x := q; x >= 0; x = s.parent[x] {
 		deps = append(deps, s.placeBy[x])
 	}
 	from := p.ref(par)
 	id := s.emit(Change{
-		Action: Move, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.nodes[n].g.ID, Name: s.sname[n],
+		Action: Move, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: s.name[n],
 		Parent: p.ref(q), FromParent: &from, Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{p.groupField(FieldParent, par, q)},
 	}, n, n, -1, deps)
 	s.occupy(q, key, n)
 	s.vacate(par, key, n, id)
-	s.spar[n] = q
+	s.parent[n] = q
 	s.kids[par]--
 	s.kids[q]++
 	s.placeBy[n] = id
@@ -859,11 +859,11 @@ func (s *sched) breakDeadlock() bool {
 		switch o.block {
 		case blockFinal:
 			for _, m := range slices.Clone(s.p.siblings(o.slot.parent)[o.slot.key]) {
-				if m == n || m >= s.p.nExist || !s.pendingNode(m) {
+				if m == n || m >= s.p.nExisting || !s.pendingNode(m) {
 					continue
 				}
-				s.rename(m, s.tempName(m, s.spar[m], -1),
-					fmt.Sprintf("temporary name, so that %s can take the name %q first (a swap or a cycle of names)", s.p.label(n), s.sname[m]))
+				s.rename(m, s.tempName(m, s.parent[m], -1),
+					fmt.Sprintf("temporary name, so that %s can take the name %q first (a swap or a cycle of names)", s.p.label(n), s.name[m]))
 				s.tempNamed[m] = true
 				s.wake(e.op)
 				if k := s.placeOp[m]; k >= 0 {
@@ -885,9 +885,9 @@ func (s *sched) breakDeadlock() bool {
 // then the final name.
 func (s *sched) viaTemp(oi int32) bool {
 	n := s.ops[oi].node
-	nd := &s.p.nodes[n]
-	q, fname := nd.fpar, nd.fname
-	par, cname := s.spar[n], s.sname[n]
+	nd := &s.p.groups[n]
+	q, fname := nd.finalParent, nd.finalName
+	par, cname := s.parent[n], s.name[n]
 	if par == q || !s.exists[q] || s.cyclePath(n, q) != nil || !s.free(q, normalize.Key(fname), n) ||
 		s.free(par, normalize.Key(fname), n) || s.free(q, normalize.Key(cname), n) {
 		s.wake(oi) // no longer blocked that way: it looks again
@@ -906,10 +906,10 @@ func (s *sched) viaTemp(oi int32) bool {
 // always picks the same one. It is free under a (and b, when b >= 0), now
 // and after the plan.
 func (s *sched) tempName(n, a, b int32) string {
-	base := s.p.nodes[n].g.Name
+	base := s.p.groups[n].g.Name
 	key := s.p.finalExt(n)
 	if key == "" {
-		key = strconv.FormatInt(s.p.nodes[n].g.ID, 10)
+		key = strconv.FormatInt(s.p.groups[n].g.ID, 10)
 	}
 	for attempt := 0; ; attempt++ {
 		h := fnv.New32a()
@@ -919,7 +919,7 @@ func (s *sched) tempName(n, a, b int32) string {
 		}
 		name := fmt.Sprintf("%s (renaming %04x)", base, h.Sum32()&0xffff)
 		k := normalize.Key(name)
-		if k != normalize.Key(s.sname[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
+		if k != normalize.Key(s.name[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
 			return name
 		}
 	}
@@ -941,8 +941,8 @@ func (s *sched) giveUp() {
 		}
 		node := o.node
 		if o.kind == opPlace {
-			nd := &p.nodes[o.node]
-			c = Change{Action: Move, Kind: KindGroup, Key: p.finalExt(o.node), Name: nd.fname, Parent: p.ref(nd.fpar), Source: p.source(o.node)}
+			nd := &p.groups[o.node]
+			c = Change{Action: Move, Kind: KindGroup, Key: p.finalExt(o.node), Name: nd.finalName, Parent: p.ref(nd.finalParent), Source: p.source(o.node)}
 			if nd.g == nil {
 				c.Action = Create
 			} else {
