@@ -51,7 +51,7 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	case PolicyMirror:
 		p.allowC, p.allowM, p.allowD = true, true, true
 	}
-	if err := p.indexCurrent(); err != nil {
+	if p.currentIndex, err = indexCurrent(current, len(desired.Groups)); err != nil {
 		return nil, err
 	}
 	p.indexIndustries()
@@ -79,19 +79,12 @@ type planner struct {
 
 	allowC, allowM, allowD bool
 
-	groups      []groupNode
-	nExisting   int32            // nodes[:nExist] exist in Convirza now
-	groupByExt  map[string]int32 // ext id -> node, for ext ids held once
-	dupGroupExt map[string][]int32
-	rootExt     string
-	rootKey     string // extKey(rootExt)
+	currentIndex // the index stage
 
 	// sib is the sibling index by name key: parent node -> key -> the
 	// children holding it. Built per parent on first use; the scheduler
 	// keeps it up to date as changes land.
-	sib map[int32]map[string][]int32
-
-	users []currentUser
+	sib map[groupIdx]map[string][]groupIdx
 
 	indByKey map[string]int64
 	indByID  map[int64]string
@@ -106,29 +99,29 @@ type planner struct {
 	badUsers  map[string]bool
 
 	groupRows []groupRow
-	rowByExt  map[string]int32
-	topo      []int32 // rows, each parent before its children
+	rowByExt  map[string]rowIdx
+	topo      []rowIdx // rows, each parent before its children
 	userRows  []userRow
 
 	problems  []state.Problem
 	deletesOn bool
-	placed    []int32 // nodes with a create, move or rename to place, in topo order
+	placed    []groupIdx // nodes with a create, move or rename to place, in topo order
 
 	changes    []Change
-	changeNode []int32 // per change: the group node it is about or under
-	changeUser []int32 // per change: the current user it is about, or -1
+	changeNode []groupIdx // per change: the group node it is about or under
+	changeUser []userIdx  // per change: the current user it is about, or -1
 	refused    []Change
-	refNode    []int32
+	refNode    []groupIdx
 	unchanged  Counts
 }
 
 type groupNode struct {
 	g        *state.Group // nil for a group the plan creates
-	parent   int32        // current parent; -1 for the root and for new groups
-	firstKid int32        // current children: nodes[first:first+nkids]
-	kidCount int32
+	parent   groupIdx     // current parent; -1 for the root and for new groups
+	firstKid groupIdx     // current children: groups[firstKid:endKid]
+	endKid   groupIdx
 	depth    int32
-	row      int32 // the valid-or-not desired row matched to it, -1 if none
+	row      rowIdx // the valid-or-not desired row matched to it, -1 if none
 	ext      string
 	users    int32 // users of any status but deleted
 	active   int32 // active users
@@ -136,7 +129,7 @@ type groupNode struct {
 	inExport bool // a row of the export has its ext id
 
 	// decided by settle
-	finalParent   int32 // parent after the plan (the current one when it stays)
+	finalParent   groupIdx // parent after the plan (the current one when it stays)
 	finalName     string
 	existsAfter   bool // exists after the plan
 	deleted       bool // deleted by the plan
@@ -145,8 +138,8 @@ type groupNode struct {
 
 type currentUser struct {
 	u     *state.User
-	group int32
-	row   int32 // desired user row, -1 if none
+	group groupIdx
+	row   userRowIdx // desired user row, -1 if none
 	// lost marks an inactive user whose group is not a live group of the
 	// state (it was deleted): it is matched like any user and placed at the
 	// root, and a row for it moves it to its group as it is reactivated.
@@ -166,9 +159,9 @@ type groupRow struct {
 	d         *state.DesiredGroup
 	ext       string
 	name      string
-	parentRow int32 // parent row; -1 is the root
-	current   int32 // the current group with this ext id, -1 if none (or several)
-	node      int32
+	parentRow rowIdx   // parent row; -1 is the root
+	current   groupIdx // the current group with this ext id, -1 if none (or several)
+	node      groupIdx
 	match     matchKind
 	invalid   bool
 
@@ -180,10 +173,10 @@ type groupRow struct {
 type userRow struct {
 	d        *state.DesiredUser
 	key      string
-	current  int32 // matched current user, -1 for a create
-	groupRow int32 // the group row of group_ext_id, -1 if none
-	target   int32 // group node of group_ext_id, -1 when not managed
-	role     uint8 // the role's id, 0 when not managed
+	current  userIdx  // matched current user, -1 for a create
+	groupRow rowIdx   // the group row of group_ext_id, -1 if none
+	target   groupIdx // group node of group_ext_id, -1 when not managed
+	role     uint8    // the role's id, 0 when not managed
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
 }
@@ -203,7 +196,7 @@ func (p *planner) problem(src state.Source, kind Kind, key, column, format strin
 	})
 }
 
-func (p *planner) groupProblem(i int32, column, format string, args ...any) {
+func (p *planner) groupProblem(i rowIdx, column, format string, args ...any) {
 	r := &p.groupRows[i]
 	if r.invalid {
 		return
@@ -216,7 +209,7 @@ func (p *planner) groupProblem(i int32, column, format string, args ...any) {
 	p.problem(r.d.Source, KindGroup, key, column, format, args...)
 }
 
-func (p *planner) userProblem(i int32, column, format string, args ...any) {
+func (p *planner) userProblem(i userRowIdx, column, format string, args ...any) {
 	r := &p.userRows[i]
 	if r.invalid {
 		return
@@ -231,14 +224,30 @@ func (p *planner) userProblem(i int32, column, format string, args ...any) {
 
 func (p *planner) invalidCount() int { return len(p.d.Invalid) + len(p.problems) }
 
-// indexCurrent builds the node table from the root's subtree: groups that
-// are deleted, or not below the root, are left out and never touched.
-func (p *planner) indexCurrent() error {
-	gs := p.c.Groups
+// currentIndex is what the index stage makes of the current state: the
+// root's subtree as a table of group nodes, the ext ids that find them, and
+// the users in them. Groups that are deleted, or not below the root, are
+// left out and never touched.
+type currentIndex struct {
+	groups      []groupNode
+	nExisting   groupIdx              // groups[:nExisting] exist in Convirza now
+	groupByExt  map[string]groupIdx   // ext key -> group, for ext ids held once
+	dupGroupExt map[string][]groupIdx // ext key -> groups, for ext ids held by several
+	rootExt     string
+	rootKey     string // extKey(rootExt)
+
+	users []currentUser
+}
+
+// indexCurrent is the index stage. room is the number of groups the plan
+// may create, kept free at the end of the group table.
+func indexCurrent(c *state.CurrentState, room int) (currentIndex, error) {
+	var ix currentIndex
+	gs := c.Groups
 	pos := newIDIndex(gs, func(i int) bool { return gs[i].Status != state.StatusDeleted })
-	ri, ok := pos.find(p.c.RootID)
+	ri, ok := pos.find(c.RootID)
 	if !ok {
-		return fmt.Errorf("calculate plan: root group %d is not among the current groups, or is deleted", p.c.RootID)
+		return ix, fmt.Errorf("calculate plan: root group %d is not among the current groups, or is deleted", c.RootID)
 	}
 	// children of each current group, by index into gs
 	cnt := make([]int32, len(gs)+1)
@@ -265,36 +274,36 @@ func (p *planner) indexCurrent() error {
 		}
 	}
 	// breadth-first from the root; children in the order of the listing
-	nodeOf := make([]int32, len(gs))
+	nodeOf := make([]groupIdx, len(gs))
 	for i := range nodeOf {
-		nodeOf[i] = -1
+		nodeOf[i] = noGroup
 	}
 	// room for the creates too: the tail of a large slice that is never
 	// written costs no memory
-	p.groups = make([]groupNode, 0, len(gs)+len(p.d.Groups))
-	p.groups = append(p.groups, groupNode{g: &gs[ri], parent: -1, row: -1})
-	nodeOf[ri] = 0
+	ix.groups = make([]groupNode, 0, len(gs)+room)
+	ix.groups = append(ix.groups, groupNode{g: &gs[ri], parent: noGroup, row: noRow})
+	nodeOf[ri] = rootGroup
 	order := []int32{ri}
 	for k := 0; k < len(order); k++ {
 		gi := order[k]
-		p.groups[k].firstKid = int32(len(p.groups))
+		ix.groups[k].firstKid = groupIdx(len(ix.groups))
 		for _, ci := range kids[cnt[gi]:cnt[gi+1]] {
 			if nodeOf[ci] >= 0 {
 				continue
 			}
-			nodeOf[ci] = int32(len(p.groups))
-			p.groups = append(p.groups, groupNode{g: &gs[ci], parent: int32(k), depth: p.groups[k].depth + 1, row: -1})
+			nodeOf[ci] = groupIdx(len(ix.groups))
+			ix.groups = append(ix.groups, groupNode{g: &gs[ci], parent: groupIdx(k), depth: ix.groups[k].depth + 1, row: noRow})
 			order = append(order, ci)
 		}
-		p.groups[k].kidCount = int32(len(p.groups)) - p.groups[k].firstKid
+		ix.groups[k].endKid = groupIdx(len(ix.groups))
 	}
-	p.nExisting = int32(len(p.groups))
-	p.groupByExt = make(map[string]int32, len(p.groups))
-	p.rootExt = strings.TrimSpace(p.groups[0].g.ExtID)
-	p.rootKey = extKey(p.rootExt)
-	p.groups[0].ext = p.rootExt
-	for k := range p.groups {
-		n := &p.groups[k]
+	ix.nExisting = groupIdx(len(ix.groups))
+	ix.groupByExt = make(map[string]groupIdx, len(ix.groups))
+	ix.rootExt = strings.TrimSpace(ix.groups[rootGroup].g.ExtID)
+	ix.rootKey = extKey(ix.rootExt)
+	ix.groups[rootGroup].ext = ix.rootExt
+	for k := range ix.groups {
+		n := &ix.groups[k]
 		n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		if k == 0 {
 			continue
@@ -304,63 +313,59 @@ func (p *planner) indexCurrent() error {
 			continue
 		}
 		key := extKey(n.ext)
-		size := len(p.groupByExt)
-		p.groupByExt[key] = int32(k)
-		if len(p.groupByExt) > size {
+		size := len(ix.groupByExt)
+		ix.groupByExt[key] = groupIdx(k)
+		if len(ix.groupByExt) > size {
 			continue
 		}
 		// a second group with this ext id (rare): list them all
-		if p.dupGroupExt == nil {
-			p.dupGroupExt = map[string][]int32{}
+		if ix.dupGroupExt == nil {
+			ix.dupGroupExt = map[string][]groupIdx{}
 		}
-		if len(p.dupGroupExt[key]) == 0 {
-			for o := int32(1); o < int32(k); o++ {
-				if extKey(p.groups[o].ext) == key {
-					p.dupGroupExt[key] = append(p.dupGroupExt[key], o)
+		if len(ix.dupGroupExt[key]) == 0 {
+			for o := groupIdx(1); o < groupIdx(k); o++ {
+				if extKey(ix.groups[o].ext) == key {
+					ix.dupGroupExt[key] = append(ix.dupGroupExt[key], o)
 				}
 			}
 		}
-		p.dupGroupExt[key] = append(p.dupGroupExt[key], int32(k))
+		ix.dupGroupExt[key] = append(ix.dupGroupExt[key], groupIdx(k))
 	}
-	for e := range p.dupGroupExt {
-		delete(p.groupByExt, e)
+	for e := range ix.dupGroupExt {
+		delete(ix.groupByExt, e)
 	}
 
-	us := p.c.Users
-	p.users = make([]currentUser, 0, len(us))
-	lastID, n := int64(-1), int32(-1)
+	us := c.Users
+	ix.users = make([]currentUser, 0, len(us))
+	lastID, n := int64(-1), noGroup
 	for i := range us {
 		u := &us[i]
 		if u.Status == state.StatusDeleted {
 			continue
 		}
-		lost := false
 		if u.GroupID != lastID {
-			lastID, n = u.GroupID, -1
+			lastID, n = u.GroupID, noGroup
 			if gi, ok := pos.find(u.GroupID); ok {
 				n = nodeOf[gi]
 			}
 		}
-		if n < 0 {
+		if n == noGroup {
 			if _, live := pos.find(u.GroupID); live || u.Active() {
 				continue // outside the root
 			}
 			// An inactive user whose group is gone: a mirror run deactivated
 			// it, then deleted its group (a group with active users cannot
 			// be deleted). It still holds its username, so it must be found.
-			lost = true
-		}
-		if lost {
-			p.users = append(p.users, currentUser{u: u, group: 0, row: -1, lost: true})
+			ix.users = append(ix.users, currentUser{u: u, group: rootGroup, row: noUserRow, lost: true})
 			continue
 		}
-		p.users = append(p.users, currentUser{u: u, group: n, row: -1})
-		p.groups[n].users++
+		ix.users = append(ix.users, currentUser{u: u, group: n, row: noUserRow})
+		ix.groups[n].users++
 		if u.Active() {
-			p.groups[n].active++
+			ix.groups[n].active++
 		}
 	}
-	return nil
+	return ix, nil
 }
 
 func (p *planner) indexIndustries() {
@@ -443,16 +448,16 @@ func parseID(s string) (int64, error) {
 
 // siblings returns the children of parent holding the name key, from the
 // sibling index, building the parent's index on first use.
-func (p *planner) siblings(parent int32) map[string][]int32 {
+func (p *planner) siblings(parent groupIdx) map[string][]groupIdx {
 	if m, ok := p.sib[parent]; ok {
 		return m
 	}
 	if p.sib == nil {
-		p.sib = map[int32]map[string][]int32{}
+		p.sib = map[groupIdx]map[string][]groupIdx{}
 	}
 	n := &p.groups[parent]
-	m := make(map[string][]int32, n.kidCount)
-	for c := n.firstKid; c < n.firstKid+n.kidCount; c++ {
+	m := make(map[string][]groupIdx, n.endKid-n.firstKid)
+	for c := n.firstKid; c < n.endKid; c++ {
 		k := normalize.Key(p.groups[c].g.Name)
 		m[k] = append(m[k], c)
 	}
@@ -465,14 +470,14 @@ func (p *planner) siblings(parent int32) map[string][]int32 {
 func (p *planner) resolveGroups() {
 	gs := p.d.Groups
 	p.groupRows = make([]groupRow, len(gs))
-	p.rowByExt = make(map[string]int32, len(gs))
+	p.rowByExt = make(map[string]rowIdx, len(gs))
 	dupSeen := map[string]bool{}
 	for i := range gs {
 		r := &p.groupRows[i]
-		r.d, r.parentRow, r.node = &gs[i], -1, -1
+		r.d, r.parentRow, r.node = &gs[i], noRow, noGroup
 		r.ext = strings.TrimSpace(gs[i].ExtID)
 		r.name = normalize.Text(gs[i].Name)
-		i32 := int32(i)
+		i32 := rowIdx(i)
 		switch {
 		case r.ext == "":
 			p.groupProblem(i32, FieldExtID, "missing org_unit_ext_id")
@@ -488,7 +493,7 @@ func (p *planner) resolveGroups() {
 			continue
 		}
 		// a second row with this ext id (rare): the first keeps the key
-		j := int32(0)
+		j := rowIdx(0)
 		for p.groupRows[j].ext != r.ext {
 			j++
 		}
@@ -502,7 +507,7 @@ func (p *planner) resolveGroups() {
 	// which current groups the export names, whatever becomes of the rows
 	for i := range p.groupRows {
 		r := &p.groupRows[i]
-		r.current = -1
+		r.current = noGroup
 		if r.ext == "" {
 			continue
 		}
@@ -523,25 +528,25 @@ func (p *planner) resolveGroups() {
 		}
 		j, ok := p.rowByExt[pe]
 		switch {
-		case ok && j == int32(i):
-			p.groupProblem(int32(i), "parent_ext_id", "the group is its own parent")
+		case ok && j == rowIdx(i):
+			p.groupProblem(rowIdx(i), "parent_ext_id", "the group is its own parent")
 		case ok:
 			r.parentRow = j
 		case p.badGroups[extKey(pe)]:
-			p.groupProblem(int32(i), "parent_ext_id", "parent row %q is invalid", pe)
+			p.groupProblem(rowIdx(i), "parent_ext_id", "parent row %q is invalid", pe)
 		default:
-			p.groupProblem(int32(i), "parent_ext_id", "parent_ext_id %q names no row of the export and is not the root's ext id", pe)
+			p.groupProblem(rowIdx(i), "parent_ext_id", "parent_ext_id %q names no row of the export and is not the root's ext id", pe)
 		}
 	}
 	// topological order, export order otherwise; cycles are invalid
 	mark := make([]uint8, len(p.groupRows)) // 0 new, 1 on the stack, 2 placed
-	p.topo = make([]int32, 0, len(p.groupRows))
-	var stack []int32
+	p.topo = make([]rowIdx, 0, len(p.groupRows))
+	var stack []rowIdx
 	for i := range p.groupRows {
-		for c := int32(i); c >= 0 && mark[c] == 0; c = p.groupRows[c].parentRow {
+		for c := rowIdx(i); c != noRow && mark[c] == 0; c = p.groupRows[c].parentRow {
 			mark[c] = 1
 			stack = append(stack, c)
-			if pr := p.groupRows[c].parentRow; pr >= 0 && mark[pr] == 1 {
+			if pr := p.groupRows[c].parentRow; pr != noRow && mark[pr] == 1 {
 				for k := len(stack) - 1; k >= 0; k-- {
 					p.groupProblem(stack[k], "parent_ext_id", "parent cycle through %q", p.groupRows[pr].ext)
 					if stack[k] == pr {
@@ -562,7 +567,7 @@ func (p *planner) resolveGroups() {
 	}
 }
 
-func (p *planner) matchGroup(i int32) {
+func (p *planner) matchGroup(i rowIdx) {
 	r := &p.groupRows[i]
 	if r.invalid {
 		return
@@ -598,7 +603,7 @@ func (p *planner) matchGroup(i int32) {
 		p.groupProblem(i, FieldExtID, "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), r.ext, p.idList(ids))
 		return
 	}
-	pn := int32(0)
+	pn := rootGroup
 	if r.parentRow >= 0 {
 		pn = p.groupRows[r.parentRow].node
 	}
@@ -612,7 +617,7 @@ func (p *planner) matchGroup(i int32) {
 		return
 	}
 	if pn < p.nExisting {
-		var cands []int32
+		var cands []groupIdx
 		for _, c := range p.siblings(pn)[normalize.Key(r.name)] {
 			if p.groups[c].ext == "" {
 				cands = append(cands, c)
@@ -637,11 +642,11 @@ func (p *planner) matchGroup(i int32) {
 			return
 		}
 	}
-	r.node, r.match = int32(len(p.groups)), matchCreate
-	p.groups = append(p.groups, groupNode{parent: -1, row: i, ext: r.ext, finalParent: pn, finalName: r.name})
+	r.node, r.match = groupIdx(len(p.groups)), matchCreate
+	p.groups = append(p.groups, groupNode{parent: noGroup, row: i, ext: r.ext, finalParent: pn, finalName: r.name})
 }
 
-func (p *planner) idList(ns []int32) string {
+func (p *planner) idList(ns []groupIdx) string {
 	s := make([]string, len(ns))
 	for k, n := range ns {
 		s[k] = fmt.Sprintf("id %d", p.groups[n].g.ID)
@@ -650,7 +655,7 @@ func (p *planner) idList(ns []int32) string {
 }
 
 // label names a group for people: its ext id, else its name.
-func (p *planner) label(n int32) string {
+func (p *planner) label(n groupIdx) string {
 	nd := &p.groups[n]
 	if e := p.finalExt(n); e != "" {
 		return e
@@ -664,7 +669,7 @@ func (p *planner) label(n int32) string {
 	return nd.finalName
 }
 
-func (p *planner) finalExt(n int32) string {
+func (p *planner) finalExt(n groupIdx) string {
 	nd := &p.groups[n]
 	if nd.row >= 0 && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.allowM) {
 		return p.groupRows[nd.row].ext
@@ -673,7 +678,7 @@ func (p *planner) finalExt(n int32) string {
 }
 
 // ref names a group node as it is after the plan.
-func (p *planner) ref(n int32) Ref {
+func (p *planner) ref(n groupIdx) Ref {
 	if n < 0 {
 		return Ref{}
 	}
@@ -695,7 +700,7 @@ func (p *planner) resolveUsers() {
 	for i := range p.d.Users {
 		du := &p.d.Users[i]
 		r := &p.userRows[i]
-		r.d, r.current, r.groupRow, r.target = du, -1, -1, -1
+		r.d, r.current, r.groupRow, r.target = du, noUser, noRow, noGroup
 		r.key = normalize.Key(r.email())
 		if byExt {
 			r.key = ""
@@ -721,11 +726,11 @@ func (p *planner) resolveUsers() {
 		byEmail = joinKeys(len(p.users), emailOf, len(p.userRows), func(i int32) string { return normalize.Key(p.userRows[i].email()) })
 	}
 
-	var creates map[string]int32
+	var creates map[string]userRowIdx
 	for i := range p.userRows {
 		r := &p.userRows[i]
 		du := r.d
-		i32 := int32(i)
+		i32 := userRowIdx(i)
 		email := r.email()
 		switch {
 		case email == "":
@@ -743,8 +748,9 @@ func (p *planner) resolveUsers() {
 			}
 			r.role = uint8(role.ID())
 		}
-		u, ok, dup := byKey.match(i32, r.key, curKey)
-		cur := int32(-1)
+		found, ok, dup := byKey.match(int32(i), r.key, curKey)
+		u := userIdx(found)
+		cur := noGroup
 		if ok {
 			cur = p.users[u].group
 		}
@@ -757,12 +763,12 @@ func (p *planner) resolveUsers() {
 		}
 		if !ok && byExt {
 			ek := normalize.Key(email)
-			if e, found, dupEmail := byEmail.match(i32, ek, emailOf); found {
+			if e, found, dupEmail := byEmail.match(int32(i), ek, emailOf); found {
 				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
 					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
 					continue
 				}
-				u, ok, r.emailFix = e, true, true
+				u, ok, r.emailFix = userIdx(e), true, true
 			} else if dupEmail {
 				p.userProblem(i32, "email", "several users in Convirza have the email %s", email)
 				continue
@@ -770,7 +776,7 @@ func (p *planner) resolveUsers() {
 		}
 		if !ok {
 			if creates == nil {
-				creates = map[string]int32{}
+				creates = map[string]userRowIdx{}
 			}
 			if j, dup := creates[normalize.Key(email)]; dup {
 				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.userRows[j].d.Source)
@@ -779,7 +785,7 @@ func (p *planner) resolveUsers() {
 			creates[normalize.Key(email)] = i32
 			continue
 		}
-		if j := p.users[u].row; j >= 0 {
+		if j := p.users[u].row; j != noUserRow {
 			p.userProblem(i32, "", "matches the same Convirza user as row %s", p.userRows[j].d.Source)
 			continue
 		}
@@ -791,14 +797,14 @@ func (p *planner) resolveUsers() {
 // resolveUserGroup resolves a user row's group_ext_id. cur is the group the
 // matched user is in now (-1 for a new user): when the row names it, as
 // most rows do, no lookup is needed.
-func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
+func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 	r := &p.userRows[i]
 	if ge == "" || p.isRootExt(ge) {
 		r.target = 0
 		return true
 	}
 	if p.d.GroupsManaged {
-		j, ok := int32(-1), false
+		j, ok := noRow, false
 		if cur > 0 {
 			if row := p.groups[cur].row; row >= 0 && p.groupRows[row].ext == ge {
 				j, ok = row, true
@@ -862,7 +868,7 @@ func (p *planner) settle() {
 }
 
 // willExist reports whether a node exists after the plan.
-func (p *planner) willExist(n int32) bool {
+func (p *planner) willExist(n groupIdx) bool {
 	if n < p.nExisting {
 		return !p.groups[n].deleted
 	}
@@ -878,7 +884,7 @@ func (p *planner) computeFinals() {
 			n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		}
 	}
-	for k := p.nExisting; k < int32(len(p.groups)); k++ {
+	for k := p.nExisting; k < groupIdx(len(p.groups)); k++ {
 		p.groups[k].existsAfter = p.willExist(k)
 	}
 	p.placed = p.placed[:0]
@@ -888,7 +894,7 @@ func (p *planner) computeFinals() {
 			continue
 		}
 		n := &p.groups[r.node]
-		fp := int32(0)
+		fp := rootGroup
 		if r.parentRow >= 0 {
 			fp = p.groupRows[r.parentRow].node
 		}
@@ -919,7 +925,7 @@ func (p *planner) computeFinals() {
 
 // userFinal is the group a current user sits in after the plan, and
 // whether the user is active then.
-func (p *planner) userFinal(i int) (int32, bool) {
+func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
 	cu := &p.users[i]
 	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
@@ -947,7 +953,7 @@ func (p *planner) computeDeletes() {
 	if !p.deletesOn || !p.d.GroupsManaged {
 		return
 	}
-	var cands []int32
+	var cands []groupIdx
 	for k := p.nExisting - 1; k > 0; k-- {
 		n := &p.groups[k]
 		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[extKey(n.ext)] {
@@ -958,9 +964,9 @@ func (p *planner) computeDeletes() {
 		return
 	}
 	remain := make([]int32, p.nExisting)
-	callerIn := int32(-1)
+	callerIn := noGroup
 	for i := range p.users {
-		g, active := p.userFinal(i)
+		g, active := p.userFinal(userIdx(i))
 		if active && g < p.nExisting {
 			remain[g]++
 			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
@@ -979,7 +985,7 @@ func (p *planner) computeDeletes() {
 		case remain[k] > 0:
 			n.deleteRefused = fmt.Sprintf("it still has %d active users that the plan keeps there", remain[k])
 		}
-		for c := n.firstKid; c < n.firstKid+n.kidCount && n.deleteRefused == ""; c++ {
+		for c := n.firstKid; c < n.endKid && n.deleteRefused == ""; c++ {
 			ch := &p.groups[c]
 			if ch.deleted || ch.finalParent != k {
 				continue
@@ -1006,7 +1012,7 @@ func (p *planner) computeDeletes() {
 func (p *planner) checkCycles() bool {
 	before := len(p.problems)
 	mark := make([]uint8, len(p.groups)) // 0 new, 1 on the walk, 2 known to reach the root
-	var walk []int32
+	var walk []groupIdx
 	for _, n := range p.placed {
 		walk = walk[:0]
 		x := n
@@ -1035,7 +1041,7 @@ func (p *planner) checkCycles() bool {
 }
 
 type slotKey struct {
-	parent int32
+	parent groupIdx
 	key    string
 }
 
@@ -1044,7 +1050,7 @@ type slotKey struct {
 // those rows invalid and reports whether it found any.
 func (p *planner) checkClashes() bool {
 	before := len(p.problems)
-	want := make(map[slotKey]int32, len(p.placed))
+	want := make(map[slotKey]groupIdx, len(p.placed))
 	for _, n := range p.placed {
 		nd := &p.groups[n]
 		s := slotKey{nd.finalParent, normalize.Key(nd.finalName)}
@@ -1096,7 +1102,7 @@ func (p *planner) propagate() {
 	for i := range p.userRows {
 		r := &p.userRows[i]
 		if !r.invalid && r.groupRow >= 0 && p.groupRows[r.groupRow].invalid {
-			p.userProblem(int32(i), "group_ext_id", "group row %q is invalid", p.groupRows[r.groupRow].ext)
+			p.userProblem(userRowIdx(i), "group_ext_id", "group row %q is invalid", p.groupRows[r.groupRow].ext)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (p *planner) finish() *Plan {
 		plan.Invalid = make([]state.Problem, 0, n)
 		plan.Invalid = append(append(plan.Invalid, p.d.Invalid...), p.problems...)
 	}
-	for k := int32(1); k < p.nExisting; k++ {
+	for k := groupIdx(1); k < p.nExisting; k++ {
 		if p.groups[k].ext != "" {
 			plan.Owned.Groups++
 		}
@@ -107,7 +107,7 @@ func (p *planner) limitGate(name string, lim Limit, count, owned int, verb strin
 func (p *planner) blast(deletesOnly bool) int {
 	inSubtree := make([]bool, len(p.groups)) // under a deleted or moved group
 	count := 0
-	var stack []int32
+	var stack []groupIdx
 	for i := range p.changes {
 		c := &p.changes[i]
 		if c.Kind != KindGroup || !(c.Action == Delete || c.Action == Move && !deletesOnly) {
@@ -123,7 +123,7 @@ func (p *planner) blast(deletesOnly bool) int {
 			inSubtree[n] = true
 			nd := &p.groups[n]
 			count += 1 + int(nd.users)
-			for k := nd.firstKid; k < nd.firstKid+nd.kidCount; k++ {
+			for k := nd.firstKid; k < nd.endKid; k++ {
 				stack = append(stack, k)
 			}
 		}
@@ -199,7 +199,7 @@ func (p *planner) invalidGate(plan *Plan) Gate {
 func (p *planner) departed() int {
 	n := 0
 	if p.d.GroupsManaged {
-		for k := int32(1); k < p.nExisting; k++ {
+		for k := groupIdx(1); k < p.nExisting; k++ {
 			if nd := &p.groups[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 				n++
 			}
@@ -217,7 +217,7 @@ func (p *planner) departed() int {
 
 func (p *planner) shrinkGate(owned int) Gate {
 	missing := 0
-	for k := int32(1); k < p.nExisting; k++ {
+	for k := groupIdx(1); k < p.nExisting; k++ {
 		if nd := &p.groups[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 			missing++
 		}
@@ -256,7 +256,7 @@ func (p *planner) tree() []Node {
 		return nil
 	}
 	in := make([]bool, len(p.groups))
-	touch := func(n int32) {
+	touch := func(n groupIdx) {
 		for ; n >= 0 && !in[n]; n = p.groups[n].finalParent {
 			in[n] = true
 		}
@@ -267,8 +267,8 @@ func (p *planner) tree() []Node {
 	for _, n := range p.refNode {
 		touch(n)
 	}
-	kids := map[int32][]int32{}
-	for k := int32(1); k < int32(len(p.groups)); k++ {
+	kids := map[groupIdx][]groupIdx{}
+	for k := groupIdx(1); k < groupIdx(len(p.groups)); k++ {
 		if in[k] {
 			kids[p.groups[k].finalParent] = append(kids[p.groups[k].finalParent], k)
 		}
@@ -276,13 +276,13 @@ func (p *planner) tree() []Node {
 	// every group after the plan that is not listed folds into its
 	// nearest listed ancestor
 	folded := make([]int, len(p.groups))
-	near := make([]int32, len(p.groups))
+	near := make([]groupIdx, len(p.groups))
 	for k := range near {
 		near[k] = -2 // unknown
 	}
 	near[0] = 0
-	var chain []int32
-	for k := int32(1); k < int32(len(p.groups)); k++ {
+	var chain []groupIdx
+	for k := groupIdx(1); k < groupIdx(len(p.groups)); k++ {
 		if in[k] || !p.groups[k].existsAfter {
 			continue
 		}
@@ -302,7 +302,7 @@ func (p *planner) tree() []Node {
 		folded[a]++
 	}
 	var out []Node
-	stack := []int32{0}
+	stack := []groupIdx{rootGroup}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -312,7 +312,7 @@ func (p *planner) tree() []Node {
 		}
 		out = append(out, node)
 		ks := kids[n]
-		slices.SortFunc(ks, func(a, b int32) int {
+		slices.SortFunc(ks, func(a, b groupIdx) int {
 			ra, rb := p.ref(a), p.ref(b)
 			return cmp.Or(
 				strings.Compare(normalize.Key(ra.Name), normalize.Key(rb.Name)),

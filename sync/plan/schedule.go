@@ -53,10 +53,10 @@ const (
 
 type op struct {
 	kind opKind
-	node int32 // the group placed or deleted; a user op's target group, or -1
-	from int32 // a user op: the group an active user leaves, or -1
-	into int32 // a user op: the group an active user is in after, or -1
-	user int32 // a user op: the current user, or -1
+	node groupIdx // the group placed or deleted; a user op's target group, or -1
+	from groupIdx // a user op: the group an active user leaves, or -1
+	into groupIdx // a user op: the group an active user is in after, or -1
+	user userIdx  // a user op: the current user, or -1
 
 	change int32 // the prepared change of a user op or a delete, in sched.prep; -1 if none
 
@@ -77,7 +77,7 @@ const (
 
 type event struct {
 	kind evKind
-	node int32
+	node groupIdx
 	key  string
 }
 
@@ -92,7 +92,7 @@ type sched struct {
 	waiters map[event][]int32
 	pending int
 
-	parent    []int32
+	parent    []groupIdx
 	name      []string
 	exists    []bool
 	kids      []int32
@@ -103,7 +103,7 @@ type sched struct {
 	placeOp   []int32
 	delOp     []int32
 	freedBy   map[slotKey]int
-	outDeps   map[int32][]int
+	outDeps   map[groupIdx][]int
 	finalKeys map[slotKey]bool
 }
 
@@ -116,18 +116,18 @@ func (p *planner) schedule() {
 	}
 	p.changes = slices.Grow(p.changes, len(s.ops)+len(s.ops)/8)
 	n := len(p.groups)
-	s.parent, s.name = make([]int32, n), make([]string, n)
+	s.parent, s.name = make([]groupIdx, n), make([]string, n)
 	s.exists, s.kids, s.active = make([]bool, n), make([]int32, n), make([]int32, n)
 	s.placeBy, s.tempNamed = make([]int, n), make([]bool, n)
 	s.placeOp, s.delOp = make([]int32, n), make([]int32, n)
-	s.waiters, s.freedBy, s.outDeps = map[event][]int32{}, map[slotKey]int{}, map[int32][]int{}
+	s.waiters, s.freedBy, s.outDeps = map[event][]int32{}, map[slotKey]int{}, map[groupIdx][]int{}
 	s.finalKeys = make(map[slotKey]bool, len(p.placed))
 	for k := range p.groups {
 		nd := &p.groups[k]
 		s.placeOp[k], s.delOp[k], s.parent[k] = -1, -1, -1
 		if nd.g != nil {
 			s.parent[k], s.name[k], s.exists[k] = nd.parent, nd.g.Name, true
-			s.kids[k], s.active[k] = nd.kidCount, nd.active
+			s.kids[k], s.active[k] = int32(nd.endKid-nd.firstKid), nd.active
 		}
 	}
 	for _, k := range p.placed {
@@ -195,7 +195,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 			continue
 		}
 		if len(fields) == 0 {
-			wantPar := int32(0)
+			wantPar := rootGroup
 			if r.parentRow >= 0 {
 				wantPar = p.groupRows[r.parentRow].node
 			}
@@ -244,7 +244,7 @@ func (p *planner) groupDiffs(g *state.Group, r *groupRow) []FieldChange {
 	return fs
 }
 
-func (p *planner) createFields(n int32) []FieldChange {
+func (p *planner) createFields(n groupIdx) []FieldChange {
 	nd := &p.groups[n]
 	r := &p.groupRows[nd.row]
 	d := r.d
@@ -274,7 +274,7 @@ func (p *planner) createFields(n int32) []FieldChange {
 
 // groupField is a change of a field that holds a group id: the parent of a
 // group, the group of a user. from < 0 means none (a create).
-func (p *planner) groupField(field string, from, to int32) FieldChange {
+func (p *planner) groupField(field string, from, to groupIdx) FieldChange {
 	f := FieldChange{Field: field, After: p.idOf(to), AfterLabel: p.label(to)}
 	if from >= 0 {
 		f.Before, f.BeforeLabel = p.idOf(from), p.label(from)
@@ -282,7 +282,7 @@ func (p *planner) groupField(field string, from, to int32) FieldChange {
 	return f
 }
 
-func (p *planner) idOf(n int32) string {
+func (p *planner) idOf(n groupIdx) string {
 	if g := p.groups[n].g; g != nil {
 		return strconv.FormatInt(g.ID, 10)
 	}
@@ -297,7 +297,7 @@ func sortFields(fs []FieldChange) {
 	slices.SortFunc(fs, func(a, b FieldChange) int { return strings.Compare(a.Field, b.Field) })
 }
 
-func (p *planner) source(n int32) *state.Source {
+func (p *planner) source(n groupIdx) *state.Source {
 	if r := p.groups[n].row; r >= 0 && !p.groupRows[r].invalid {
 		return srcOf(p.groupRows[r].d.Source)
 	}
@@ -313,7 +313,7 @@ func (p *planner) buildOps(s *sched) {
 	if p.d.UsersManaged {
 		p.buildUserOps(s)
 	}
-	var dels, refused []int32
+	var dels, refused []groupIdx
 	for k := p.nExisting - 1; k > 0; k-- {
 		switch nd := &p.groups[k]; {
 		case nd.deleted:
@@ -322,7 +322,7 @@ func (p *planner) buildOps(s *sched) {
 			refused = append(refused, k)
 		}
 	}
-	leafFirst := func(a, b int32) int {
+	leafFirst := func(a, b groupIdx) int {
 		na, nb := &p.groups[a], &p.groups[b]
 		if na.depth != nb.depth {
 			return int(nb.depth - na.depth)
@@ -343,12 +343,12 @@ func (p *planner) buildOps(s *sched) {
 	}
 }
 
-func (p *planner) deleteChange(k int32, reason string) Change {
+func (p *planner) deleteChange(k groupIdx, reason string) Change {
 	nd := &p.groups[k]
 	return Change{Action: Delete, Kind: KindGroup, Key: nd.ext, ObjectID: nd.g.ID, Name: nd.g.Name, Parent: p.ref(nd.parent), Reason: reason}
 }
 
-func (p *planner) refuse(c Change, node int32) {
+func (p *planner) refuse(c Change, node groupIdx) {
 	p.refused = append(p.refused, c)
 	p.refNode = append(p.refNode, node)
 }
@@ -431,7 +431,7 @@ func (p *planner) buildUserOps(s *sched) {
 			p.refuse(c, cu.group)
 			continue
 		}
-		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.group, into: -1, user: int32(i), change: s.prepare(c)})
+		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.group, into: -1, user: userIdx(i), change: s.prepare(c)})
 	}
 }
 
@@ -442,7 +442,7 @@ func (p *planner) userKey(u *state.User) string {
 	return normalize.EmailKey(u.Email)
 }
 
-func (p *planner) userCreate(r *userRow, t int32) Change {
+func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 	d := r.d
 	role := r.wantRole()
 	if role == "" {
@@ -473,7 +473,7 @@ func (p *planner) userCreate(r *userRow, t int32) Change {
 
 // userDiffs returns the changed fields of a matched user, the ones refused
 // because the user is the caller, and the new group (-1 if it stays).
-func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target int32) {
+func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target groupIdx) {
 	u, d := cu.u, r.d
 	target = -1
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
@@ -530,7 +530,7 @@ func (s *sched) prepare(c Change) int32 {
 // emit appends a change. obj is the group node whose previous change it
 // must follow (-1 for users); tree is the group it shows under; user is the
 // current user, for the blast radius (-1 for groups and new users).
-func (s *sched) emit(c Change, obj, tree, user int32, deps []int) int {
+func (s *sched) emit(c Change, obj, tree groupIdx, user userIdx, deps []int) int {
 	p := s.p
 	id := len(p.changes) + 1
 	c.ID = id
@@ -606,7 +606,7 @@ func (s *sched) run(oi int32) {
 }
 
 // leave records that an active user left group n with change id.
-func (s *sched) leave(n int32, id int) {
+func (s *sched) leave(n groupIdx, id int) {
 	s.active[n]--
 	s.outDeps[n] = append(s.outDeps[n], id)
 	s.checkEmpty(n)
@@ -680,7 +680,7 @@ func (s *sched) runPlace(oi int32) {
 	s.finish(oi)
 }
 
-func (s *sched) renameReason(n int32) string {
+func (s *sched) renameReason(n groupIdx) string {
 	if s.tempNamed[n] {
 		return "its final name, after a temporary one"
 	}
@@ -689,11 +689,11 @@ func (s *sched) renameReason(n int32) string {
 
 // cyclePath returns the groups from q up to (not including) n when q sits
 // below n, so that moving n under q would make a cycle; nil otherwise.
-func (s *sched) cyclePath(n, q int32) []int32 {
+func (s *sched) cyclePath(n, q groupIdx) []groupIdx {
 	depth := 0
 	for x := q; x >= 0; x = s.parent[x] {
 		if x == n {
-			path := make([]int32, 0, depth)
+			path := make([]groupIdx, 0, depth)
 			for y := q; y != n; y = s.parent[y] {
 				path = append(path, y)
 			}
@@ -704,7 +704,7 @@ func (s *sched) cyclePath(n, q int32) []int32 {
 	return nil
 }
 
-func (s *sched) free(parent int32, key string, n int32) bool {
+func (s *sched) free(parent groupIdx, key string, n groupIdx) bool {
 	for _, o := range s.p.siblings(parent)[key] {
 		if o != n {
 			return false
@@ -713,14 +713,14 @@ func (s *sched) free(parent int32, key string, n int32) bool {
 	return true
 }
 
-func (s *sched) occupy(parent int32, key string, n int32) {
+func (s *sched) occupy(parent groupIdx, key string, n groupIdx) {
 	m := s.p.siblings(parent)
 	m[key] = append(m[key], n)
 }
 
-func (s *sched) vacate(parent int32, key string, n int32, id int) {
+func (s *sched) vacate(parent groupIdx, key string, n groupIdx, id int) {
 	m := s.p.siblings(parent)
-	held := slices.DeleteFunc(m[key], func(x int32) bool { return x == n })
+	held := slices.DeleteFunc(m[key], func(x groupIdx) bool { return x == n })
 	if len(held) > 0 {
 		m[key] = held
 		return
@@ -730,7 +730,7 @@ func (s *sched) vacate(parent int32, key string, n int32, id int) {
 	s.fire(event{kind: evSlot, node: parent, key: key})
 }
 
-func (s *sched) create(n int32) {
+func (s *sched) create(n groupIdx) {
 	p := s.p
 	nd := &p.groups[n]
 	q, key := nd.finalParent, normalize.Key(nd.finalName)
@@ -750,7 +750,7 @@ func (s *sched) create(n int32) {
 	s.fire(event{kind: evCreated, node: n})
 }
 
-func (s *sched) rename(n int32, name, reason string) {
+func (s *sched) rename(n groupIdx, name, reason string) {
 	p := s.p
 	par, old := s.parent[n], s.name[n]
 	ok, nk := normalize.Key(old), normalize.Key(name)
@@ -770,7 +770,7 @@ func (s *sched) rename(n int32, name, reason string) {
 	}
 }
 
-func (s *sched) move(n, q int32, reason string) {
+func (s *sched) move(n, q groupIdx, reason string) {
 	p := s.p
 	par, key := s.parent[n], normalize.Key(s.name[n])
 	deps := []int{s.freedBy[slotKey{q, key}]}
@@ -794,7 +794,7 @@ func (s *sched) move(n, q int32, reason string) {
 	s.fire(event{kind: evMoved, node: n})
 }
 
-func (s *sched) checkEmpty(n int32) {
+func (s *sched) checkEmpty(n groupIdx) {
 	if s.kids[n] == 0 && s.active[n] == 0 {
 		s.fire(event{kind: evEmptied, node: n})
 	}
@@ -809,7 +809,7 @@ func (s *sched) wait(oi int32, ev event) {
 	s.waiters[ev] = append(s.waiters[ev], oi)
 }
 
-func (s *sched) blockOn(oi int32, kind blockKind, parent int32, key string) {
+func (s *sched) blockOn(oi int32, kind blockKind, parent groupIdx, key string) {
 	o := &s.ops[oi]
 	o.block, o.slot = kind, slotKey{parent, key}
 	s.wait(oi, event{kind: evSlot, node: parent, key: key})
@@ -836,7 +836,7 @@ func (s *sched) wake(oi int32) {
 	heap.Push(&s.ready, oi)
 }
 
-func (s *sched) pendingNode(n int32) bool {
+func (s *sched) pendingNode(n groupIdx) bool {
 	if k := s.placeOp[n]; k >= 0 && !s.ops[k].done {
 		return true
 	}
@@ -905,7 +905,7 @@ func (s *sched) viaTemp(oi int32) bool {
 // tempName derives a temporary name from the group's key: the same plan
 // always picks the same one. It is free under a (and b, when b >= 0), now
 // and after the plan.
-func (s *sched) tempName(n, a, b int32) string {
+func (s *sched) tempName(n, a, b groupIdx) string {
 	base := s.p.groups[n].g.Name
 	key := s.p.finalExt(n)
 	if key == "" {
