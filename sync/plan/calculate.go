@@ -67,9 +67,8 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	return p.finish(), nil
 }
 
-// planner holds one calculation. Group nodes are indexed by int32: the
-// current groups under the root in breadth-first order (the root is node
-// 0), then the groups the plan creates.
+// planner holds one calculation. Its tables are indexed by the types of
+// ids.go.
 type planner struct {
 	d      *state.DesiredState
 	c      *state.CurrentState
@@ -109,7 +108,7 @@ type planner struct {
 
 	changes    []Change
 	changeNode []groupIdx // per change: the group node it is about or under
-	changeUser []userIdx  // per change: the current user it is about, or -1
+	changeUser []userIdx  // per change: the current user it is about, or noUser
 	refused    []Change
 	refNode    []groupIdx
 	unchanged  Counts
@@ -117,11 +116,11 @@ type planner struct {
 
 type groupNode struct {
 	g        *state.Group // nil for a group the plan creates
-	parent   groupIdx     // current parent; -1 for the root and for new groups
+	parent   groupIdx     // current parent; noGroup for the root and for new groups
 	firstKid groupIdx     // current children: groups[firstKid:endKid]
 	endKid   groupIdx
 	depth    int32
-	row      rowIdx // the valid-or-not desired row matched to it, -1 if none
+	row      rowIdx // the valid-or-not desired row matched to it, or noRow
 	ext      string
 	users    int32 // users of any status but deleted
 	active   int32 // active users
@@ -139,7 +138,7 @@ type groupNode struct {
 type currentUser struct {
 	u     *state.User
 	group groupIdx
-	row   userRowIdx // desired user row, -1 if none
+	row   userRowIdx // the export row matched to it, or noUserRow
 	// lost marks an inactive user whose group is not a live group of the
 	// state (it was deleted): it is matched like any user and placed at the
 	// root, and a row for it moves it to its group as it is reactivated.
@@ -159,8 +158,8 @@ type groupRow struct {
 	d         *state.DesiredGroup
 	ext       string
 	name      string
-	parentRow rowIdx   // parent row; -1 is the root
-	current   groupIdx // the current group with this ext id, -1 if none (or several)
+	parentRow rowIdx   // parent row; noRow is the root
+	current   groupIdx // the current group with this ext id, noGroup if none (or several)
 	node      groupIdx
 	match     matchKind
 	invalid   bool
@@ -173,9 +172,9 @@ type groupRow struct {
 type userRow struct {
 	d        *state.DesiredUser
 	key      string
-	current  userIdx  // matched current user, -1 for a create
-	groupRow rowIdx   // the group row of group_ext_id, -1 if none
-	target   groupIdx // group node of group_ext_id, -1 when not managed
+	current  userIdx  // matched current user, noUser for a create
+	groupRow rowIdx   // the group row of group_ext_id, or noRow
+	target   groupIdx // group node of group_ext_id, noGroup when not managed
 	role     uint8    // the role's id, 0 when not managed
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
@@ -288,7 +287,7 @@ func indexCurrent(c *state.CurrentState, room int) (currentIndex, error) {
 		gi := order[k]
 		ix.groups[k].firstKid = groupIdx(len(ix.groups))
 		for _, ci := range kids[cnt[gi]:cnt[gi+1]] {
-			if nodeOf[ci] >= 0 {
+			if nodeOf[ci] != noGroup {
 				continue
 			}
 			nodeOf[ci] = groupIdx(len(ix.groups))
@@ -572,7 +571,7 @@ func (p *planner) matchGroup(i rowIdx) {
 	if r.invalid {
 		return
 	}
-	if r.parentRow >= 0 && p.groupRows[r.parentRow].invalid {
+	if r.parentRow != noRow && p.groupRows[r.parentRow].invalid {
 		p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		return
 	}
@@ -604,10 +603,10 @@ func (p *planner) matchGroup(i rowIdx) {
 		return
 	}
 	pn := rootGroup
-	if r.parentRow >= 0 {
+	if r.parentRow != noRow {
 		pn = p.groupRows[r.parentRow].node
 	}
-	if n := r.current; n >= 0 {
+	if n := r.current; n != noGroup {
 		if g := p.groups[n].g; !g.Active() {
 			p.groupProblem(i, FieldExtID, "group %d (%q) is %s in Convirza; its status cannot be written, so it is neither changed nor created again", g.ID, g.Name, g.Status)
 			return
@@ -627,7 +626,7 @@ func (p *planner) matchGroup(i rowIdx) {
 		case len(cands) > 1:
 			p.groupProblem(i, FieldName, "%d groups named %q without an ext id sit under %s (%s); refusing to guess which to adopt", len(cands), r.name, p.label(pn), p.idList(cands))
 			return
-		case len(cands) == 1 && p.groups[cands[0]].row >= 0:
+		case len(cands) == 1 && p.groups[cands[0]].row != noRow:
 			other := p.groups[cands[0]].row
 			p.groupProblem(i, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), p.groupRows[other].d.Source)
 			p.groupProblem(other, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), r.d.Source)
@@ -671,7 +670,7 @@ func (p *planner) label(n groupIdx) string {
 
 func (p *planner) finalExt(n groupIdx) string {
 	nd := &p.groups[n]
-	if nd.row >= 0 && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.allowM) {
+	if nd.row != noRow && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.allowM) {
 		return p.groupRows[nd.row].ext
 	}
 	return nd.ext
@@ -679,7 +678,7 @@ func (p *planner) finalExt(n groupIdx) string {
 
 // ref names a group node as it is after the plan.
 func (p *planner) ref(n groupIdx) Ref {
-	if n < 0 {
+	if n == noGroup {
 		return Ref{}
 	}
 	nd := &p.groups[n]
@@ -795,7 +794,7 @@ func (p *planner) resolveUsers() {
 }
 
 // resolveUserGroup resolves a user row's group_ext_id. cur is the group the
-// matched user is in now (-1 for a new user): when the row names it, as
+// matched user is in now (noGroup for a new user): when the row names it, as
 // most rows do, no lookup is needed.
 func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 	r := &p.userRows[i]
@@ -805,8 +804,8 @@ func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 	}
 	if p.d.GroupsManaged {
 		j, ok := noRow, false
-		if cur > 0 {
-			if row := p.groups[cur].row; row >= 0 && p.groupRows[row].ext == ge {
+		if cur > rootGroup {
+			if row := p.groups[cur].row; row != noRow && p.groupRows[row].ext == ge {
 				j, ok = row, true
 			}
 		}
@@ -834,7 +833,7 @@ func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 		p.userProblem(i, "group_ext_id", "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), ge, p.idList(ids))
 		return false
 	}
-	n, ok := cur, cur > 0 && extKey(p.groups[cur].ext) == gk
+	n, ok := cur, cur > rootGroup && extKey(p.groups[cur].ext) == gk
 	if !ok {
 		n, ok = p.groupByExt[gk]
 	}
@@ -890,12 +889,12 @@ func (p *planner) computeFinals() {
 	p.placed = p.placed[:0]
 	for _, i := range p.topo {
 		r := &p.groupRows[i]
-		if r.invalid || r.node < 0 {
+		if r.invalid || r.node == noGroup {
 			continue
 		}
 		n := &p.groups[r.node]
 		fp := rootGroup
-		if r.parentRow >= 0 {
+		if r.parentRow != noRow {
 			fp = p.groupRows[r.parentRow].node
 		}
 		if n.g == nil {
@@ -931,8 +930,8 @@ func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
 	if !p.d.UsersManaged {
 		return cu.group, cu.u.Active()
 	}
-	if cu.row < 0 || p.userRows[cu.row].invalid {
-		if cu.row < 0 && p.deletesOn && !caller {
+	if cu.row == noUserRow || p.userRows[cu.row].invalid {
+		if cu.row == noUserRow && p.deletesOn && !caller {
 			return cu.group, false
 		}
 		return cu.group, cu.u.Active()
@@ -941,7 +940,7 @@ func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
 		return cu.group, cu.u.Active()
 	}
 	r := &p.userRows[cu.row]
-	if r.target >= 0 && !caller && p.groups[r.target].existsAfter {
+	if r.target != noGroup && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
 	}
 	return cu.group, true
@@ -956,7 +955,7 @@ func (p *planner) computeDeletes() {
 	var cands []groupIdx
 	for k := p.nExisting - 1; k > 0; k-- {
 		n := &p.groups[k]
-		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[extKey(n.ext)] {
+		if n.ext != "" && n.row == noRow && !n.inExport && !p.badGroups[extKey(n.ext)] {
 			cands = append(cands, k)
 		}
 	}
@@ -1016,16 +1015,16 @@ func (p *planner) checkCycles() bool {
 	for _, n := range p.placed {
 		walk = walk[:0]
 		x := n
-		for x >= 0 && mark[x] == 0 {
+		for x != noGroup && mark[x] == 0 {
 			mark[x] = 1
 			walk = append(walk, x)
 			x = p.groups[x].finalParent
 		}
-		if x >= 0 && mark[x] == 1 {
+		if x != noGroup && mark[x] == 1 {
 			y := x
 			for {
 				nd := &p.groups[y]
-				if nd.g != nil && nd.finalParent != nd.parent && nd.row >= 0 {
+				if nd.g != nil && nd.finalParent != nd.parent && nd.row != noRow {
 					p.groupProblem(nd.row, "parent_ext_id", "moving under %s would put the group below itself: not every group on the way can move as the export says under the %s policy", p.label(nd.finalParent), p.policy)
 				}
 				if y = nd.finalParent; y == x {
@@ -1072,7 +1071,7 @@ func (p *planner) checkClashes() bool {
 			if o == n || on.deleted || on.finalParent != nd.finalParent || normalize.Key(on.finalName) != s.key {
 				continue // it goes away, or is n itself
 			}
-			if on.row >= 0 && !p.groupRows[on.row].invalid && p.groupRows[on.row].parentRow == p.groupRows[row].parentRow {
+			if on.row != noRow && !p.groupRows[on.row].invalid && p.groupRows[on.row].parentRow == p.groupRows[row].parentRow {
 				p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[on.row].d.Source)
 				p.groupProblem(on.row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[row].d.Source)
 				break
@@ -1095,13 +1094,13 @@ func (p *planner) checkClashes() bool {
 func (p *planner) propagate() {
 	for _, i := range p.topo {
 		r := &p.groupRows[i]
-		if !r.invalid && r.parentRow >= 0 && p.groupRows[r.parentRow].invalid {
+		if !r.invalid && r.parentRow != noRow && p.groupRows[r.parentRow].invalid {
 			p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		}
 	}
 	for i := range p.userRows {
 		r := &p.userRows[i]
-		if !r.invalid && r.groupRow >= 0 && p.groupRows[r.groupRow].invalid {
+		if !r.invalid && r.groupRow != noRow && p.groupRows[r.groupRow].invalid {
 			p.userProblem(userRowIdx(i), "group_ext_id", "group row %q is invalid", p.groupRows[r.groupRow].ext)
 		}
 	}

@@ -139,7 +139,7 @@ func (p *planner) blast(deletesOnly bool) int {
 				count++
 			}
 		case deletesOnly && c.Action != Deactivate:
-		case p.changeUser[i] < 0:
+		case p.changeUser[i] == noUser:
 			count++ // a new user
 		default:
 			u := p.changeUser[i]
@@ -207,7 +207,7 @@ func (p *planner) departed() int {
 	}
 	if p.d.UsersManaged {
 		for i := range p.users {
-			if cu := &p.users[i]; cu.row < 0 && cu.u.Active() && !p.badUsers[p.userKey(cu.u)] {
+			if cu := &p.users[i]; cu.row == noUserRow && cu.u.Active() && !p.badUsers[p.userKey(cu.u)] {
 				n++
 			}
 		}
@@ -257,7 +257,7 @@ func (p *planner) tree() []Node {
 	}
 	in := make([]bool, len(p.groups))
 	touch := func(n groupIdx) {
-		for ; n >= 0 && !in[n]; n = p.groups[n].finalParent {
+		for ; n != noGroup && !in[n]; n = p.groups[n].finalParent {
 			in[n] = true
 		}
 	}

@@ -53,10 +53,10 @@ const (
 
 type op struct {
 	kind opKind
-	node groupIdx // the group placed or deleted; a user op's target group, or -1
-	from groupIdx // a user op: the group an active user leaves, or -1
-	into groupIdx // a user op: the group an active user is in after, or -1
-	user userIdx  // a user op: the current user, or -1
+	node groupIdx // the group placed or deleted; a user op's target group, or noGroup
+	from groupIdx // a user op: the group an active user leaves, or noGroup
+	into groupIdx // a user op: the group an active user is in after, or noGroup
+	user userIdx  // a user op: the current user, or noUser
 
 	change int32 // the prepared change of a user op or a delete, in sched.prep; -1 if none
 
@@ -124,7 +124,7 @@ func (p *planner) schedule() {
 	s.finalKeys = make(map[slotKey]bool, len(p.placed))
 	for k := range p.groups {
 		nd := &p.groups[k]
-		s.placeOp[k], s.delOp[k], s.parent[k] = -1, -1, -1
+		s.placeOp[k], s.delOp[k], s.parent[k] = -1, -1, noGroup
 		if nd.g != nil {
 			s.parent[k], s.name[k], s.exists[k] = nd.parent, nd.g.Name, true
 			s.kids[k], s.active[k] = int32(nd.endKid-nd.firstKid), nd.active
@@ -172,7 +172,7 @@ func (p *planner) schedule() {
 func (p *planner) emitFieldChanges(s *sched) {
 	for _, i := range p.topo {
 		r := &p.groupRows[i]
-		if r.invalid || r.node < 0 || r.match == matchCreate {
+		if r.invalid || r.node == noGroup || r.match == matchCreate {
 			continue
 		}
 		nd := &p.groups[r.node]
@@ -191,12 +191,12 @@ func (p *planner) emitFieldChanges(s *sched) {
 				Action: Adopt, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 				Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 				Reason: "a group of the same name without an ext id is already there: it is adopted, not created again",
-			}, r.node, r.node, -1, nil)
+			}, r.node, r.node, noUser, nil)
 			continue
 		}
 		if len(fields) == 0 {
 			wantPar := rootGroup
-			if r.parentRow >= 0 {
+			if r.parentRow != noRow {
 				wantPar = p.groupRows[r.parentRow].node
 			}
 			if wantPar == nd.parent && p.same(FieldName, g.Name, r.name) {
@@ -212,7 +212,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 			Action: Update, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 			Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 			Reason: "fields differ from the export",
-		}, r.node, r.node, -1, nil)
+		}, r.node, r.node, noUser, nil)
 	}
 }
 
@@ -251,7 +251,7 @@ func (p *planner) createFields(n groupIdx) []FieldChange {
 	fs := []FieldChange{
 		{Field: FieldName, After: r.name},
 		{Field: FieldExtID, After: r.ext},
-		p.groupField(FieldParent, -1, nd.finalParent),
+		p.groupField(FieldParent, noGroup, nd.finalParent),
 	}
 	add := func(field string, v *string, conv func(string) string) {
 		if v != nil {
@@ -273,10 +273,10 @@ func (p *planner) createFields(n groupIdx) []FieldChange {
 }
 
 // groupField is a change of a field that holds a group id: the parent of a
-// group, the group of a user. from < 0 means none (a create).
+// group, the group of a user. from noGroup means none (a create).
 func (p *planner) groupField(field string, from, to groupIdx) FieldChange {
 	f := FieldChange{Field: field, After: p.idOf(to), AfterLabel: p.label(to)}
-	if from >= 0 {
+	if from != noGroup {
 		f.Before, f.BeforeLabel = p.idOf(from), p.label(from)
 	}
 	return f
@@ -298,7 +298,7 @@ func sortFields(fs []FieldChange) {
 }
 
 func (p *planner) source(n groupIdx) *state.Source {
-	if r := p.groups[n].row; r >= 0 && !p.groupRows[r].invalid {
+	if r := p.groups[n].row; r != noRow && !p.groupRows[r].invalid {
 		return srcOf(p.groupRows[r].d.Source)
 	}
 	return nil
@@ -308,7 +308,7 @@ func (p *planner) source(n groupIdx) *state.Source {
 // place (parents first), users, deactivations, deletes (leaf first).
 func (p *planner) buildOps(s *sched) {
 	for _, n := range p.placed {
-		s.ops = append(s.ops, op{kind: opPlace, node: n, from: -1, into: -1, user: -1, change: -1})
+		s.ops = append(s.ops, op{kind: opPlace, node: n, from: noGroup, into: noGroup, user: noUser, change: -1})
 	}
 	if p.d.UsersManaged {
 		p.buildUserOps(s)
@@ -335,7 +335,7 @@ func (p *planner) buildOps(s *sched) {
 	slices.SortFunc(dels, leafFirst)
 	slices.SortFunc(refused, leafFirst)
 	for _, k := range dels {
-		s.ops = append(s.ops, op{kind: opDelete, node: k, from: -1, into: -1, user: -1, change: s.prepare(p.deleteChange(k, "its ext id left the export"))})
+		s.ops = append(s.ops, op{kind: opDelete, node: k, from: noGroup, into: noGroup, user: noUser, change: s.prepare(p.deleteChange(k, "its ext id left the export"))})
 	}
 	for _, k := range refused {
 		c := p.deleteChange(k, "not deleted: "+p.groups[k].deleteRefused)
@@ -360,7 +360,7 @@ func (p *planner) buildUserOps(s *sched) {
 		if r.invalid {
 			continue
 		}
-		if r.current < 0 {
+		if r.current == noUser {
 			if !p.allowC {
 				continue
 			}
@@ -368,7 +368,7 @@ func (p *planner) buildUserOps(s *sched) {
 			if !p.groups[t].existsAfter {
 				continue
 			}
-			s.ops = append(s.ops, op{kind: opUser, node: t, from: -1, into: t, user: -1, change: s.prepare(p.userCreate(r, t))})
+			s.ops = append(s.ops, op{kind: opUser, node: t, from: noGroup, into: t, user: noUser, change: s.prepare(p.userCreate(r, t))})
 			continue
 		}
 		cu := &p.users[r.current]
@@ -388,8 +388,8 @@ func (p *planner) buildUserOps(s *sched) {
 			c.Reason = "refused: the caller's own user is never demoted or moved"
 			p.refuse(c, cu.group)
 		}
-		o := op{kind: opUser, node: -1, from: -1, into: -1, user: r.current}
-		if target >= 0 {
+		o := op{kind: opUser, node: noGroup, from: noGroup, into: noGroup, user: r.current}
+		if target != noGroup {
 			o.node = target
 			base.Parent = p.ref(target)
 		}
@@ -399,12 +399,12 @@ func (p *planner) buildUserOps(s *sched) {
 			sortFields(fields)
 			base.Action, base.Fields, base.Reason = Reactivate, fields, "inactive in Convirza, back in the export"
 			o.into = cu.group
-			if target >= 0 {
+			if target != noGroup {
 				o.into = target
 			}
 		case len(fields) > 0:
 			base.Action, base.Fields, base.Reason = Update, fields, "fields differ from the export"
-			if target >= 0 {
+			if target != noGroup {
 				o.from, o.into = cu.group, target
 			}
 		default:
@@ -418,7 +418,7 @@ func (p *planner) buildUserOps(s *sched) {
 	}
 	for i := range p.users {
 		cu := &p.users[i]
-		if cu.row >= 0 || !cu.u.Active() {
+		if cu.row != noUserRow || !cu.u.Active() {
 			continue
 		}
 		c := Change{
@@ -431,7 +431,7 @@ func (p *planner) buildUserOps(s *sched) {
 			p.refuse(c, cu.group)
 			continue
 		}
-		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.group, into: -1, user: userIdx(i), change: s.prepare(c)})
+		s.ops = append(s.ops, op{kind: opDeact, node: noGroup, from: cu.group, into: noGroup, user: userIdx(i), change: s.prepare(c)})
 	}
 }
 
@@ -458,7 +458,7 @@ func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 		{Field: FieldUsername, After: r.email()},
 		{Field: FieldFirstName, After: text(d.FirstName)},
 		{Field: FieldLastName, After: text(d.LastName)},
-		p.groupField(FieldUserGroup, -1, t),
+		p.groupField(FieldUserGroup, noGroup, t),
 		{Field: FieldRole, After: role.APIName()},
 	}
 	if d.ExtID != nil && strings.TrimSpace(*d.ExtID) != "" {
@@ -472,10 +472,10 @@ func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 }
 
 // userDiffs returns the changed fields of a matched user, the ones refused
-// because the user is the caller, and the new group (-1 if it stays).
+// because the user is the caller, and the new group (noGroup if it stays).
 func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target groupIdx) {
 	u, d := cu.u, r.d
-	target = -1
+	target = noGroup
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
 	if d.FirstName != nil && !p.same(FieldFirstName, u.FirstName, *d.FirstName) {
 		fields = append(fields, FieldChange{Field: FieldFirstName, Before: u.FirstName, After: normalize.Text(*d.FirstName)})
@@ -498,7 +498,7 @@ func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []Field
 			}
 		}
 	}
-	if t := r.target; t >= 0 && (t != cu.group || cu.lost) && p.groups[t].existsAfter {
+	if t := r.target; t != noGroup && (t != cu.group || cu.lost) && p.groups[t].existsAfter {
 		f := p.groupField(FieldUserGroup, cu.group, t)
 		if cu.lost {
 			f.Before, f.BeforeLabel = strconv.FormatInt(u.GroupID, 10), "deleted group "+strconv.FormatInt(u.GroupID, 10)
@@ -528,13 +528,13 @@ func (s *sched) prepare(c Change) int32 {
 }
 
 // emit appends a change. obj is the group node whose previous change it
-// must follow (-1 for users); tree is the group it shows under; user is the
-// current user, for the blast radius (-1 for groups and new users).
+// must follow (noGroup for users); tree is the group it shows under; user is the
+// current user, for the blast radius (noUser for groups and new users).
 func (s *sched) emit(c Change, obj, tree groupIdx, user userIdx, deps []int) int {
 	p := s.p
 	id := len(p.changes) + 1
 	c.ID = id
-	if obj >= 0 {
+	if obj != noGroup {
 		if l := s.last[obj]; l > 0 {
 			deps = append(deps, l)
 		}
@@ -562,7 +562,7 @@ func (s *sched) run(oi int32) {
 	case opPlace:
 		s.runPlace(oi)
 	case opUser:
-		if o.node >= 0 && !s.exists[o.node] {
+		if o.node != noGroup && !s.exists[o.node] {
 			s.wait(oi, event{kind: evCreated, node: o.node})
 			return
 		}
@@ -571,19 +571,19 @@ func (s *sched) run(oi int32) {
 			deps = append(deps, s.placeBy[o.node])
 		}
 		tree := o.into
-		if tree < 0 && o.user >= 0 {
+		if tree == noGroup && o.user != noUser {
 			tree = s.p.users[o.user].group
 		}
-		id := s.emit(s.prep[o.change], -1, tree, o.user, deps)
-		if o.into >= 0 {
+		id := s.emit(s.prep[o.change], noGroup, tree, o.user, deps)
+		if o.into != noGroup {
 			s.active[o.into]++
 		}
-		if o.from >= 0 {
+		if o.from != noGroup {
 			s.leave(o.from, id)
 		}
 		s.finish(oi)
 	case opDeact:
-		id := s.emit(s.prep[o.change], -1, o.from, o.user, nil)
+		id := s.emit(s.prep[o.change], noGroup, o.from, o.user, nil)
 		s.leave(o.from, id)
 		s.finish(oi)
 	case opDelete:
@@ -595,7 +595,7 @@ func (s *sched) run(oi int32) {
 		par, key := s.parent[n], normalize.Key(s.name[n])
 		c := s.prep[o.change]
 		c.Name = s.name[n]
-		id := s.emit(c, n, n, -1, s.outDeps[n])
+		id := s.emit(c, n, n, noUser, s.outDeps[n])
 		s.vacate(par, key, n, id)
 		s.exists[n] = false
 		s.kids[par]--
@@ -691,7 +691,7 @@ func (s *sched) renameReason(n groupIdx) string {
 // below n, so that moving n under q would make a cycle; nil otherwise.
 func (s *sched) cyclePath(n, q groupIdx) []groupIdx {
 	depth := 0
-	for x := q; x >= 0; x = s.parent[x] {
+	for x := q; x != noGroup; x = s.parent[x] {
 		if x == n {
 			path := make([]groupIdx, 0, depth)
 			for y := q; y != n; y = s.parent[y] {
@@ -742,7 +742,7 @@ func (s *sched) create(n groupIdx) {
 	id := s.emit(Change{
 		Action: Create, Kind: KindGroup, Key: r.ext, Name: nd.finalName, Parent: p.ref(q),
 		Fields: p.createFields(n), Source: srcOf(r.d.Source), Reason: "new in the export",
-	}, n, n, -1, deps)
+	}, n, n, noUser, deps)
 	s.occupy(q, key, n)
 	s.parent[n], s.name[n], s.exists[n] = q, nd.finalName, true
 	s.kids[q]++
@@ -762,7 +762,7 @@ func (s *sched) rename(n groupIdx, name, reason string) {
 		Action: Rename, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: name,
 		Parent: p.ref(par), Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{{Field: FieldName, Before: old, After: name}},
-	}, n, n, -1, deps)
+	}, n, n, noUser, deps)
 	s.name[n] = name
 	if nk != ok {
 		s.occupy(par, nk, n)
@@ -774,7 +774,7 @@ func (s *sched) move(n, q groupIdx, reason string) {
 	p := s.p
 	par, key := s.parent[n], normalize.Key(s.name[n])
 	deps := []int{s.freedBy[slotKey{q, key}]}
-	for x := q; x >= 0; x = s.parent[x] {
+	for x := q; x != noGroup; x = s.parent[x] {
 		deps = append(deps, s.placeBy[x])
 	}
 	from := p.ref(par)
@@ -782,7 +782,7 @@ func (s *sched) move(n, q groupIdx, reason string) {
 		Action: Move, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: s.name[n],
 		Parent: p.ref(q), FromParent: &from, Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{p.groupField(FieldParent, par, q)},
-	}, n, n, -1, deps)
+	}, n, n, noUser, deps)
 	s.occupy(q, key, n)
 	s.vacate(par, key, n, id)
 	s.parent[n] = q
@@ -862,7 +862,7 @@ func (s *sched) breakDeadlock() bool {
 				if m == n || m >= s.p.nExisting || !s.pendingNode(m) {
 					continue
 				}
-				s.rename(m, s.tempName(m, s.parent[m], -1),
+				s.rename(m, s.tempName(m, s.parent[m], noGroup),
 					fmt.Sprintf("temporary name, so that %s can take the name %q first (a swap or a cycle of names)", s.p.label(n), s.name[m]))
 				s.tempNamed[m] = true
 				s.wake(e.op)
@@ -903,7 +903,7 @@ func (s *sched) viaTemp(oi int32) bool {
 }
 
 // tempName derives a temporary name from the group's key: the same plan
-// always picks the same one. It is free under a (and b, when b >= 0), now
+// always picks the same one. It is free under a (and b, unless it is noGroup), now
 // and after the plan.
 func (s *sched) tempName(n, a, b groupIdx) string {
 	base := s.p.groups[n].g.Name
@@ -919,7 +919,7 @@ func (s *sched) tempName(n, a, b groupIdx) string {
 		}
 		name := fmt.Sprintf("%s (renaming %04x)", base, h.Sum32()&0xffff)
 		k := normalize.Key(name)
-		if k != normalize.Key(s.name[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
+		if k != normalize.Key(s.name[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b == noGroup || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
 			return name
 		}
 	}
