@@ -41,16 +41,6 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 		region = normalize.Region(opts.PhoneRegion)
 	}
 	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: region}
-	switch policy {
-	case PolicyUpsert:
-		p.allowC, p.allowM = true, true
-	case PolicyCreateOnly:
-		p.allowC = true
-	case PolicyUpdateOnly:
-		p.allowM = true
-	case PolicyMirror:
-		p.allowC, p.allowM, p.allowD = true, true, true
-	}
 	if p.currentIndex, err = indexCurrent(current, len(desired.Groups)); err != nil {
 		return nil, err
 	}
@@ -62,6 +52,7 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	if desired.UsersManaged {
 		p.resolveUsers()
 	}
+	p.applyPolicy()
 	p.settle()
 	p.schedule()
 	return p.finish(), nil
@@ -76,7 +67,7 @@ type planner struct {
 	policy Policy
 	region string
 
-	allowC, allowM, allowD bool
+	removalsKept bool // the policy keeps deletes and deactivations (applyPolicy)
 
 	currentIndex // the index stage
 
@@ -162,6 +153,7 @@ type groupRow struct {
 	current   groupIdx // the current group with this ext id, noGroup if none (or several)
 	node      groupIdx
 	match     matchKind
+	kept      bool // the policy keeps what the row decides (applyPolicy)
 	invalid   bool
 
 	hasInd  bool
@@ -176,6 +168,7 @@ type userRow struct {
 	groupRow rowIdx   // the group row of group_ext_id, or noRow
 	target   groupIdx // group node of group_ext_id, noGroup when not managed
 	role     uint8    // the role's id, 0 when not managed
+	kept     bool     // the policy keeps what the row decides (applyPolicy)
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
 }
@@ -670,7 +663,7 @@ func (p *planner) label(n groupIdx) string {
 
 func (p *planner) finalExt(n groupIdx) string {
 	nd := &p.groups[n]
-	if nd.row != noRow && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.allowM) {
+	if nd.row != noRow && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.groupRows[nd.row].kept) {
 		return p.groupRows[nd.row].ext
 	}
 	return nd.ext
@@ -856,7 +849,7 @@ func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 func (p *planner) settle() {
 	p.propagate()
 	for {
-		p.deletesOn = p.allowD && p.invalidCount() == 0
+		p.deletesOn = p.removalsKept && p.invalidCount() == 0
 		p.computeFinals()
 		p.computeDeletes()
 		if !p.checkCycles() && !p.checkClashes() {
@@ -872,7 +865,7 @@ func (p *planner) willExist(n groupIdx) bool {
 		return !p.groups[n].deleted
 	}
 	r := &p.groupRows[p.groups[n].row]
-	return p.allowC && !r.invalid
+	return r.kept && !r.invalid
 }
 
 func (p *planner) computeFinals() {
@@ -904,7 +897,7 @@ func (p *planner) computeFinals() {
 			}
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
 		if p.groups[fp].existsAfter {
@@ -936,10 +929,10 @@ func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
 		}
 		return cu.group, cu.u.Active()
 	}
-	if !p.allowM {
+	r := &p.userRows[cu.row]
+	if !r.kept {
 		return cu.group, cu.u.Active()
 	}
-	r := &p.userRows[cu.row]
 	if r.target != noGroup && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
 	}

@@ -189,7 +189,7 @@ func (p *planner) invalidGate(plan *Plan) Gate {
 	default:
 		g.Message = fmt.Sprintf("%d invalid rows are skipped (limit %s)", rows, lim)
 	}
-	if rows > 0 && p.allowD {
+	if rows > 0 && p.removalsKept {
 		g.Message += fmt.Sprintf("; with invalid rows there are no deletes or deactivations in this run (%d departed objects kept)", p.departed())
 	}
 	return g

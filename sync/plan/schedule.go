@@ -179,7 +179,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 		g := nd.g
 		fields := p.groupDiffs(g, r)
 		if r.match == matchAdopt {
-			if !p.allowM {
+			if !r.kept {
 				continue
 			}
 			fields = append(fields, FieldChange{Field: FieldExtID, Before: g.ExtID, After: r.ext})
@@ -204,7 +204,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 			}
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
 		sortFields(fields)
@@ -361,7 +361,7 @@ func (p *planner) buildUserOps(s *sched) {
 			continue
 		}
 		if r.current == noUser {
-			if !p.allowC {
+			if !r.kept {
 				continue
 			}
 			t := max(r.target, 0)
@@ -378,7 +378,7 @@ func (p *planner) buildUserOps(s *sched) {
 			p.unchanged.Users++
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
 		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
