@@ -54,7 +54,7 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	}
 	p.applyPolicy()
 	p.settle()
-	p.schedule()
+	p.scheduled = p.schedule()
 	return p.finish(), nil
 }
 
@@ -97,12 +97,7 @@ type planner struct {
 	deletesOn bool
 	placed    []groupIdx // nodes with a create, move or rename to place, in topo order
 
-	changes    []Change
-	changeNode []groupIdx // per change: the group node it is about or under
-	changeUser []userIdx  // per change: the current user it is about, or noUser
-	refused    []Change
-	refNode    []groupIdx
-	unchanged  Counts
+	scheduled // the schedule stage
 }
 
 type groupNode struct {

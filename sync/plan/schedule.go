@@ -83,8 +83,20 @@ type event struct {
 
 type blockedEntry struct{ op, gen int32 }
 
+// scheduled is what the schedule stage returns: the changes in their
+// order, the refused ones, and the counts of what is unchanged.
+type scheduled struct {
+	changes    []Change
+	changeNode []groupIdx // per change: the group node it is about or under
+	changeUser []userIdx  // per change: the current user it is about, or noUser
+	refused    []Change
+	refNode    []groupIdx // per refused change: the group node it is about or under
+	unchanged  Counts
+}
+
 type sched struct {
 	p       *planner
+	out     scheduled
 	ops     []op
 	prep    []Change
 	ready   readyOps
@@ -107,14 +119,16 @@ type sched struct {
 	finalKeys map[slotKey]bool
 }
 
-func (p *planner) schedule() {
+// schedule is the schedule stage: it turns the decided end state into
+// changes in a safe order.
+func (p *planner) schedule() scheduled {
 	s := &sched{p: p, last: make([]int, len(p.groups))}
 	p.emitFieldChanges(s)
 	p.buildOps(s)
 	if len(s.ops) == 0 {
-		return
+		return s.out
 	}
-	p.changes = slices.Grow(p.changes, len(s.ops)+len(s.ops)/8)
+	s.out.changes = slices.Grow(s.out.changes, len(s.ops)+len(s.ops)/8)
 	n := len(p.groups)
 	s.parent, s.name = make([]groupIdx, n), make([]string, n)
 	s.exists, s.kids, s.active = make([]bool, n), make([]int32, n), make([]int32, n)
@@ -165,6 +179,7 @@ func (p *planner) schedule() {
 			break
 		}
 	}
+	return s.out
 }
 
 // emitFieldChanges emits the updates and adoptions of groups: they change
@@ -200,7 +215,7 @@ func (p *planner) emitFieldChanges(s *sched) {
 				wantPar = p.groupRows[r.parentRow].node
 			}
 			if wantPar == nd.parent && p.same(FieldName, g.Name, r.name) {
-				p.unchanged.Groups++
+				s.out.unchanged.Groups++
 			}
 			continue
 		}
@@ -339,7 +354,7 @@ func (p *planner) buildOps(s *sched) {
 	}
 	for _, k := range refused {
 		c := p.deleteChange(k, "not deleted: "+p.groups[k].deleteRefused)
-		p.refuse(c, k)
+		s.refuse(c, k)
 	}
 }
 
@@ -348,9 +363,9 @@ func (p *planner) deleteChange(k groupIdx, reason string) Change {
 	return Change{Action: Delete, Kind: KindGroup, Key: nd.ext, ObjectID: nd.g.ID, Name: nd.g.Name, Parent: p.ref(nd.parent), Reason: reason}
 }
 
-func (p *planner) refuse(c Change, node groupIdx) {
-	p.refused = append(p.refused, c)
-	p.refNode = append(p.refNode, node)
+func (s *sched) refuse(c Change, node groupIdx) {
+	s.out.refused = append(s.out.refused, c)
+	s.out.refNode = append(s.out.refNode, node)
 }
 
 func (p *planner) buildUserOps(s *sched) {
@@ -375,7 +390,7 @@ func (p *planner) buildUserOps(s *sched) {
 		u := cu.u
 		fields, denied, target := p.userDiffs(r, cu)
 		if len(fields) == 0 && len(denied) == 0 && u.Active() {
-			p.unchanged.Users++
+			s.out.unchanged.Users++
 			continue
 		}
 		if !r.kept {
@@ -386,7 +401,7 @@ func (p *planner) buildUserOps(s *sched) {
 			c := base
 			c.Action, c.Fields = Update, denied
 			c.Reason = "refused: the caller's own user is never demoted or moved"
-			p.refuse(c, cu.group)
+			s.refuse(c, cu.group)
 		}
 		o := op{kind: opUser, node: noGroup, from: noGroup, into: noGroup, user: r.current}
 		if target != noGroup {
@@ -428,7 +443,7 @@ func (p *planner) buildUserOps(s *sched) {
 		}
 		if caller != 0 && cu.u.ID == caller {
 			c.Reason = "refused: the caller's own user is never deactivated"
-			p.refuse(c, cu.group)
+			s.refuse(c, cu.group)
 			continue
 		}
 		s.ops = append(s.ops, op{kind: opDeact, node: noGroup, from: cu.group, into: noGroup, user: userIdx(i), change: s.prepare(c)})
@@ -531,8 +546,7 @@ func (s *sched) prepare(c Change) int32 {
 // must follow (noGroup for users); tree is the group it shows under; user is the
 // current user, for the blast radius (noUser for groups and new users).
 func (s *sched) emit(c Change, obj, tree groupIdx, user userIdx, deps []int) int {
-	p := s.p
-	id := len(p.changes) + 1
+	id := len(s.out.changes) + 1
 	c.ID = id
 	if obj != noGroup {
 		if l := s.last[obj]; l > 0 {
@@ -541,9 +555,9 @@ func (s *sched) emit(c Change, obj, tree groupIdx, user userIdx, deps []int) int
 		s.last[obj] = id
 	}
 	c.After = cleanDeps(deps)
-	p.changes = append(p.changes, c)
-	p.changeNode = append(p.changeNode, tree)
-	p.changeUser = append(p.changeUser, user)
+	s.out.changes = append(s.out.changes, c)
+	s.out.changeNode = append(s.out.changeNode, tree)
+	s.out.changeUser = append(s.out.changeUser, user)
 	return id
 }
 
@@ -951,7 +965,7 @@ func (s *sched) giveUp() {
 		}
 		c.Reason = "refused: no order of the changes keeps every step valid"
 		c.After = nil
-		p.refuse(c, node)
+		s.refuse(c, node)
 		o.done = true
 	}
 	s.pending = 0
