@@ -53,7 +53,7 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 		p.resolveUsers()
 	}
 	p.applyPolicy()
-	p.settle()
+	p.decided = p.decide()
 	p.scheduled = p.schedule()
 	return p.finish(), nil
 }
@@ -93,9 +93,9 @@ type planner struct {
 	topo      []rowIdx // rows, each parent before its children
 	userRows  []userRow
 
-	problems  []state.Problem
-	deletesOn bool
-	placed    []groupIdx // nodes with a create, move or rename to place, in topo order
+	problems []state.Problem
+
+	decided // the decide stage
 
 	scheduled // the schedule stage
 }
@@ -837,18 +837,26 @@ func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
 	return true
 }
 
-// settle decides where every group ends up, which groups are deleted and
-// which deletes are refused, and finds the rows whose name cannot be had.
-// A row found invalid here changes the rest (its group stays as it is,
-// deletes go off), so it repeats until nothing new is found.
-func (p *planner) settle() {
+// decided is what the decide stage returns, beside the end state it
+// writes on each group node (finalParent, finalName, existsAfter, deleted,
+// deleteRefused).
+type decided struct {
+	placed    []groupIdx // nodes with a create, move or rename to place, in topo order
+	deletesOn bool       // removals kept by the policy, and no row is invalid
+}
+
+// decide is the decide stage: where every group ends up, which groups are
+// deleted and which deletes are refused, and the rows whose name cannot be
+// had. A row found invalid here changes the rest (its group stays as it
+// is, deletes go off), so it repeats until nothing new is found.
+func (p *planner) decide() decided {
 	p.propagate()
 	for {
-		p.deletesOn = p.removalsKept && p.invalidCount() == 0
-		p.computeFinals()
-		p.computeDeletes()
-		if !p.checkCycles() && !p.checkClashes() {
-			return
+		d := decided{deletesOn: p.removalsKept && p.invalidCount() == 0}
+		d.placed = p.computeFinals()
+		p.computeDeletes(d.deletesOn)
+		if !p.checkCycles(d.placed) && !p.checkClashes(d.placed) {
+			return d
 		}
 		p.propagate()
 	}
@@ -863,7 +871,9 @@ func (p *planner) willExist(n groupIdx) bool {
 	return r.kept && !r.invalid
 }
 
-func (p *planner) computeFinals() {
+// computeFinals writes the end state of each group node and returns the
+// nodes to place.
+func (p *planner) computeFinals() []groupIdx {
 	for k := range p.groups {
 		n := &p.groups[k]
 		n.deleted, n.deleteRefused = false, ""
@@ -874,7 +884,7 @@ func (p *planner) computeFinals() {
 	for k := p.nExisting; k < groupIdx(len(p.groups)); k++ {
 		p.groups[k].existsAfter = p.willExist(k)
 	}
-	p.placed = p.placed[:0]
+	var placed []groupIdx
 	for _, i := range p.topo {
 		r := &p.groupRows[i]
 		if r.invalid || r.node == noGroup {
@@ -888,7 +898,7 @@ func (p *planner) computeFinals() {
 		if n.g == nil {
 			n.finalParent = fp
 			if n.existsAfter {
-				p.placed = append(p.placed, r.node)
+				placed = append(placed, r.node)
 			}
 			continue
 		}
@@ -905,21 +915,22 @@ func (p *planner) computeFinals() {
 			if r.match == matchAdopt { // adoption folds the name into its PATCH
 				continue
 			}
-			p.placed = append(p.placed, r.node)
+			placed = append(placed, r.node)
 		}
 	}
+	return placed
 }
 
 // userFinal is the group a current user sits in after the plan, and
 // whether the user is active then.
-func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
+func (p *planner) userFinal(i userIdx, deletesOn bool) (groupIdx, bool) {
 	cu := &p.users[i]
 	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
 		return cu.group, cu.u.Active()
 	}
 	if cu.row == noUserRow || p.userRows[cu.row].invalid {
-		if cu.row == noUserRow && p.deletesOn && !caller {
+		if cu.row == noUserRow && deletesOn && !caller {
 			return cu.group, false
 		}
 		return cu.group, cu.u.Active()
@@ -936,8 +947,8 @@ func (p *planner) userFinal(i userIdx) (groupIdx, bool) {
 
 // computeDeletes marks the owned groups that left the export for deletion,
 // leaf first, and refuses those that would still hold something.
-func (p *planner) computeDeletes() {
-	if !p.deletesOn || !p.d.GroupsManaged {
+func (p *planner) computeDeletes(deletesOn bool) {
+	if !deletesOn || !p.d.GroupsManaged {
 		return
 	}
 	var cands []groupIdx
@@ -953,7 +964,7 @@ func (p *planner) computeDeletes() {
 	remain := make([]int32, p.nExisting)
 	callerIn := noGroup
 	for i := range p.users {
-		g, active := p.userFinal(userIdx(i))
+		g, active := p.userFinal(userIdx(i), deletesOn)
 		if active && g < p.nExisting {
 			remain[g]++
 			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
@@ -996,11 +1007,11 @@ func (p *planner) computeDeletes() {
 // themselves: that happens only when a group on the way cannot go where the
 // export says (its new parent is not created under update-only). Those rows
 // are invalid; it reports whether it found any.
-func (p *planner) checkCycles() bool {
+func (p *planner) checkCycles(placed []groupIdx) bool {
 	before := len(p.problems)
 	mark := make([]uint8, len(p.groups)) // 0 new, 1 on the walk, 2 known to reach the root
 	var walk []groupIdx
-	for _, n := range p.placed {
+	for _, n := range placed {
 		walk = walk[:0]
 		x := n
 		for x != noGroup && mark[x] == 0 {
@@ -1035,10 +1046,10 @@ type slotKey struct {
 // checkClashes finds the groups whose place after the plan (parent and
 // name) is held by a group that stays, or wanted by another row. It marks
 // those rows invalid and reports whether it found any.
-func (p *planner) checkClashes() bool {
+func (p *planner) checkClashes(placed []groupIdx) bool {
 	before := len(p.problems)
-	want := make(map[slotKey]groupIdx, len(p.placed))
-	for _, n := range p.placed {
+	want := make(map[slotKey]groupIdx, len(placed))
+	for _, n := range placed {
 		nd := &p.groups[n]
 		s := slotKey{nd.finalParent, normalize.Key(nd.finalName)}
 		if nd.g != nil && nd.finalParent == nd.parent && normalize.Key(nd.g.Name) == s.key {
