@@ -41,25 +41,31 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 		region = normalize.Region(opts.PhoneRegion)
 	}
 	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: region}
+
+	// index: the current state as tables (ids.go), and the lookups
 	if p.currentIndex, err = indexCurrent(current, len(desired.Groups)); err != nil {
 		return nil, err
 	}
 	p.indexIndustries()
 	p.invalidKeys()
+	// match: each export row to the object it is about, or to a create
 	if desired.GroupsManaged {
-		p.resolveGroups()
+		p.matchGroupRows()
 	}
 	if desired.UsersManaged {
-		p.resolveUsers()
+		p.matchUserRows()
 	}
+	// decide: the policy's one filter over what the rows decide, then the
+	// end state and the checks on it
 	p.applyPolicy()
 	p.decided = p.decide()
+	// schedule: the changes in a safe order
 	p.scheduled = p.schedule()
 	return p.finish(), nil
 }
 
-// planner holds one calculation. Its tables are indexed by the types of
-// ids.go.
+// planner holds one calculation: its inputs, then what each stage made,
+// in the order of the stages. Its tables are indexed by the types of ids.go.
 type planner struct {
 	d      *state.DesiredState
 	c      *state.CurrentState
@@ -69,7 +75,8 @@ type planner struct {
 
 	removalsKept bool // the policy keeps deletes and deactivations (applyPolicy)
 
-	currentIndex // the index stage
+	// index
+	currentIndex
 
 	// sib is the sibling index by name key: parent node -> key -> the
 	// children holding it. Built per parent on first use; the scheduler
@@ -88,6 +95,7 @@ type planner struct {
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
+	// match (and problems, which the match and decide stages both find)
 	groupRows []groupRow
 	rowByExt  map[string]rowIdx
 	topo      []rowIdx // rows, each parent before its children
@@ -95,9 +103,11 @@ type planner struct {
 
 	problems []state.Problem
 
-	decided // the decide stage
+	// decide (it also writes the end state on each group node)
+	decided
 
-	scheduled // the schedule stage
+	// schedule
+	scheduled
 }
 
 type groupNode struct {
@@ -113,7 +123,7 @@ type groupNode struct {
 
 	inExport bool // a row of the export has its ext id
 
-	// decided by settle
+	// written by the decide stage
 	finalParent   groupIdx // parent after the plan (the current one when it stays)
 	finalName     string
 	existsAfter   bool // exists after the plan
@@ -452,9 +462,9 @@ func (p *planner) siblings(parent groupIdx) map[string][]groupIdx {
 	return m
 }
 
-// resolveGroups validates the group rows, orders them parent first and
+// matchGroupRows validates the group rows, orders them parent first and
 // matches each to a current group: by ext id, by adoption, or as a create.
-func (p *planner) resolveGroups() {
+func (p *planner) matchGroupRows() {
 	gs := p.d.Groups
 	p.groupRows = make([]groupRow, len(gs))
 	p.rowByExt = make(map[string]rowIdx, len(gs))
@@ -680,8 +690,8 @@ func (p *planner) ref(n groupIdx) Ref {
 	return r
 }
 
-// resolveUsers validates the user rows and matches each to a current user.
-func (p *planner) resolveUsers() {
+// matchUserRows validates the user rows and matches each to a current user.
+func (p *planner) matchUserRows() {
 	byExt := p.d.UserMatch == state.MatchExtID
 	p.userRows = make([]userRow, len(p.d.Users))
 	for i := range p.d.Users {
