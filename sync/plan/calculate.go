@@ -41,35 +41,31 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 		region = normalize.Region(opts.PhoneRegion)
 	}
 	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: region}
-	switch policy {
-	case PolicyUpsert:
-		p.allowC, p.allowM = true, true
-	case PolicyCreateOnly:
-		p.allowC = true
-	case PolicyUpdateOnly:
-		p.allowM = true
-	case PolicyMirror:
-		p.allowC, p.allowM, p.allowD = true, true, true
-	}
-	if err := p.indexCurrent(); err != nil {
+
+	// index: the current state as tables (ids.go), and the lookups
+	if p.currentIndex, err = indexCurrent(current, len(desired.Groups)); err != nil {
 		return nil, err
 	}
 	p.indexIndustries()
 	p.invalidKeys()
+	// match: each export row to the object it is about, or to a create
 	if desired.GroupsManaged {
-		p.resolveGroups()
+		p.matchGroupRows()
 	}
 	if desired.UsersManaged {
-		p.resolveUsers()
+		p.matchUserRows()
 	}
-	p.settle()
-	p.schedule()
+	// decide: the policy's one filter over what the rows decide, then the
+	// end state and the checks on it
+	p.applyPolicy()
+	p.decided = p.decide()
+	// schedule: the changes in a safe order
+	p.scheduled = p.schedule()
 	return p.finish(), nil
 }
 
-// planner holds one calculation. Group nodes are indexed by int32: the
-// current groups under the root in breadth-first order (the root is node
-// 0), then the groups the plan creates.
+// planner holds one calculation: its inputs, then what each stage made,
+// in the order of the stages. Its tables are indexed by the types of ids.go.
 type planner struct {
 	d      *state.DesiredState
 	c      *state.CurrentState
@@ -77,21 +73,15 @@ type planner struct {
 	policy Policy
 	region string
 
-	allowC, allowM, allowD bool
+	removalsKept bool // the policy keeps deletes and deactivations (applyPolicy)
 
-	nodes   []gnode
-	nExist  int32            // nodes[:nExist] exist in Convirza now
-	byExt   map[string]int32 // ext id -> node, for ext ids held once
-	dupExt  map[string][]int32
-	rootExt string
-	rootKey string // extKey(rootExt)
+	// index
+	currentIndex
 
 	// sib is the sibling index by name key: parent node -> key -> the
 	// children holding it. Built per parent on first use; the scheduler
 	// keeps it up to date as changes land.
-	sib map[int32]map[string][]int32
-
-	users []cuser
+	sib map[groupIdx]map[string][]groupIdx
 
 	indByKey map[string]int64
 	indByID  map[int64]string
@@ -105,48 +95,46 @@ type planner struct {
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
-	rows    []grow
-	rowByEx map[string]int32
-	topo    []int32 // rows, each parent before its children
-	urows   []urow
+	// match (and problems, which the match and decide stages both find)
+	groupRows []groupRow
+	rowByExt  map[string]rowIdx
+	topo      []rowIdx // rows, each parent before its children
+	userRows  []userRow
 
-	problems  []state.Problem
-	deletesOn bool
-	placed    []int32 // nodes with a create, move or rename to place, in topo order
+	problems []state.Problem
 
-	changes    []Change
-	changeNode []int32 // per change: the group node it is about or under
-	changeUser []int32 // per change: the current user it is about, or -1
-	refused    []Change
-	refNode    []int32
-	unchanged  Counts
+	// decide (it also writes the end state on each group node)
+	decided
+
+	// schedule
+	scheduled
 }
 
-type gnode struct {
-	g      *state.Group // nil for a group the plan creates
-	parent int32        // current parent; -1 for the root and for new groups
-	first  int32        // current children: nodes[first:first+nkids]
-	nkids  int32
-	depth  int32
-	row    int32 // the valid-or-not desired row matched to it, -1 if none
-	ext    string
-	users  int32 // users of any status but deleted
-	active int32 // active users
+type groupNode struct {
+	g        *state.Group // nil for a group the plan creates
+	parent   groupIdx     // current parent; noGroup for the root and for new groups
+	firstKid groupIdx     // current children: groups[firstKid:endKid]
+	endKid   groupIdx
+	depth    int32
+	row      rowIdx // the valid-or-not desired row matched to it, or noRow
+	ext      string
+	users    int32 // users of any status but deleted
+	active   int32 // active users
 
 	inExport bool // a row of the export has its ext id
 
-	// decided by settle
-	fpar   int32 // parent after the plan (the current one when it stays)
-	fname  string
-	exists bool // exists after the plan
-	del    bool // deleted by the plan
-	refuse string
+	// written by the decide stage
+	finalParent   groupIdx // parent after the plan (the current one when it stays)
+	finalName     string
+	existsAfter   bool // exists after the plan
+	deleted       bool // deleted by the plan
+	deleteRefused string
 }
 
-type cuser struct {
-	u       *state.User
-	node    int32
-	matched int32 // desired user row, -1 if none
+type currentUser struct {
+	u     *state.User
+	group groupIdx
+	row   userRowIdx // the export row matched to it, or noUserRow
 	// lost marks an inactive user whose group is not a live group of the
 	// state (it was deleted): it is matched like any user and placed at the
 	// root, and a row for it moves it to its group as it is reactivated.
@@ -162,35 +150,37 @@ const (
 	matchCreate
 )
 
-type grow struct {
-	d       *state.DesiredGroup
-	ext     string
-	name    string
-	prow    int32 // parent row; -1 is the root
-	cur     int32 // the current group with this ext id, -1 if none (or several)
-	node    int32
-	match   matchKind
-	invalid bool
+type groupRow struct {
+	d         *state.DesiredGroup
+	ext       string
+	name      string
+	parentRow rowIdx   // parent row; noRow is the root
+	current   groupIdx // the current group with this ext id, noGroup if none (or several)
+	node      groupIdx
+	match     matchKind
+	kept      bool // the policy keeps what the row decides (applyPolicy)
+	invalid   bool
 
 	hasInd  bool
 	indID   int64
 	indName string
 }
 
-type urow struct {
+type userRow struct {
 	d        *state.DesiredUser
 	key      string
-	user     int32 // matched current user, -1 for a create
-	grow     int32 // the group row of group_ext_id, -1 if none
-	target   int32 // group node of group_ext_id, -1 when not managed
-	role     uint8 // the role's id, 0 when not managed
+	current  userIdx  // matched current user, noUser for a create
+	groupRow rowIdx   // the group row of group_ext_id, or noRow
+	target   groupIdx // group node of group_ext_id, noGroup when not managed
+	role     uint8    // the role's id, 0 when not managed
+	kept     bool     // the policy keeps what the row decides (applyPolicy)
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
 }
 
-func (r *urow) email() string { return strings.TrimSpace(r.d.Email) }
+func (r *userRow) email() string { return strings.TrimSpace(r.d.Email) }
 
-func (r *urow) wantRole() state.Role {
+func (r *userRow) wantRole() state.Role {
 	role, _ := state.RoleFromID(int(r.role))
 	return role
 }
@@ -203,8 +193,8 @@ func (p *planner) problem(src state.Source, kind Kind, key, column, format strin
 	})
 }
 
-func (p *planner) groupProblem(i int32, column, format string, args ...any) {
-	r := &p.rows[i]
+func (p *planner) groupProblem(i rowIdx, column, format string, args ...any) {
+	r := &p.groupRows[i]
 	if r.invalid {
 		return
 	}
@@ -216,8 +206,8 @@ func (p *planner) groupProblem(i int32, column, format string, args ...any) {
 	p.problem(r.d.Source, KindGroup, key, column, format, args...)
 }
 
-func (p *planner) userProblem(i int32, column, format string, args ...any) {
-	r := &p.urows[i]
+func (p *planner) userProblem(i userRowIdx, column, format string, args ...any) {
+	r := &p.userRows[i]
 	if r.invalid {
 		return
 	}
@@ -231,14 +221,30 @@ func (p *planner) userProblem(i int32, column, format string, args ...any) {
 
 func (p *planner) invalidCount() int { return len(p.d.Invalid) + len(p.problems) }
 
-// indexCurrent builds the node table from the root's subtree: groups that
-// are deleted, or not below the root, are left out and never touched.
-func (p *planner) indexCurrent() error {
-	gs := p.c.Groups
+// currentIndex is what the index stage makes of the current state: the
+// root's subtree as a table of group nodes, the ext ids that find them, and
+// the users in them. Groups that are deleted, or not below the root, are
+// left out and never touched.
+type currentIndex struct {
+	groups      []groupNode
+	nExisting   groupIdx              // groups[:nExisting] exist in Convirza now
+	groupByExt  map[string]groupIdx   // ext key -> group, for ext ids held once
+	dupGroupExt map[string][]groupIdx // ext key -> groups, for ext ids held by several
+	rootExt     string
+	rootKey     string // extKey(rootExt)
+
+	users []currentUser
+}
+
+// indexCurrent is the index stage. room is the number of groups the plan
+// may create, kept free at the end of the group table.
+func indexCurrent(c *state.CurrentState, room int) (currentIndex, error) {
+	var ix currentIndex
+	gs := c.Groups
 	pos := newIDIndex(gs, func(i int) bool { return gs[i].Status != state.StatusDeleted })
-	ri, ok := pos.find(p.c.RootID)
+	ri, ok := pos.find(c.RootID)
 	if !ok {
-		return fmt.Errorf("calculate plan: root group %d is not among the current groups, or is deleted", p.c.RootID)
+		return ix, fmt.Errorf("calculate plan: root group %d is not among the current groups, or is deleted", c.RootID)
 	}
 	// children of each current group, by index into gs
 	cnt := make([]int32, len(gs)+1)
@@ -265,37 +271,37 @@ func (p *planner) indexCurrent() error {
 		}
 	}
 	// breadth-first from the root; children in the order of the listing
-	nodeOf := make([]int32, len(gs))
+	nodeOf := make([]groupIdx, len(gs))
 	for i := range nodeOf {
-		nodeOf[i] = -1
+		nodeOf[i] = noGroup
 	}
 	// room for the creates too: the tail of a large slice that is never
 	// written costs no memory
-	p.nodes = make([]gnode, 0, len(gs)+len(p.d.Groups))
-	p.nodes = append(p.nodes, gnode{g: &gs[ri], parent: -1, row: -1})
-	nodeOf[ri] = 0
+	ix.groups = make([]groupNode, 0, len(gs)+room)
+	ix.groups = append(ix.groups, groupNode{g: &gs[ri], parent: noGroup, row: noRow})
+	nodeOf[ri] = rootGroup
 	order := []int32{ri}
 	for k := 0; k < len(order); k++ {
 		gi := order[k]
-		p.nodes[k].first = int32(len(p.nodes))
+		ix.groups[k].firstKid = groupIdx(len(ix.groups))
 		for _, ci := range kids[cnt[gi]:cnt[gi+1]] {
-			if nodeOf[ci] >= 0 {
+			if nodeOf[ci] != noGroup {
 				continue
 			}
-			nodeOf[ci] = int32(len(p.nodes))
-			p.nodes = append(p.nodes, gnode{g: &gs[ci], parent: int32(k), depth: p.nodes[k].depth + 1, row: -1})
+			nodeOf[ci] = groupIdx(len(ix.groups))
+			ix.groups = append(ix.groups, groupNode{g: &gs[ci], parent: groupIdx(k), depth: ix.groups[k].depth + 1, row: noRow})
 			order = append(order, ci)
 		}
-		p.nodes[k].nkids = int32(len(p.nodes)) - p.nodes[k].first
+		ix.groups[k].endKid = groupIdx(len(ix.groups))
 	}
-	p.nExist = int32(len(p.nodes))
-	p.byExt = make(map[string]int32, len(p.nodes))
-	p.rootExt = strings.TrimSpace(p.nodes[0].g.ExtID)
-	p.rootKey = extKey(p.rootExt)
-	p.nodes[0].ext = p.rootExt
-	for k := range p.nodes {
-		n := &p.nodes[k]
-		n.fpar, n.fname, n.exists = n.parent, n.g.Name, true
+	ix.nExisting = groupIdx(len(ix.groups))
+	ix.groupByExt = make(map[string]groupIdx, len(ix.groups))
+	ix.rootExt = strings.TrimSpace(ix.groups[rootGroup].g.ExtID)
+	ix.rootKey = extKey(ix.rootExt)
+	ix.groups[rootGroup].ext = ix.rootExt
+	for k := range ix.groups {
+		n := &ix.groups[k]
+		n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		if k == 0 {
 			continue
 		}
@@ -304,63 +310,59 @@ func (p *planner) indexCurrent() error {
 			continue
 		}
 		key := extKey(n.ext)
-		size := len(p.byExt)
-		p.byExt[key] = int32(k)
-		if len(p.byExt) > size {
+		size := len(ix.groupByExt)
+		ix.groupByExt[key] = groupIdx(k)
+		if len(ix.groupByExt) > size {
 			continue
 		}
 		// a second group with this ext id (rare): list them all
-		if p.dupExt == nil {
-			p.dupExt = map[string][]int32{}
+		if ix.dupGroupExt == nil {
+			ix.dupGroupExt = map[string][]groupIdx{}
 		}
-		if len(p.dupExt[key]) == 0 {
-			for o := int32(1); o < int32(k); o++ {
-				if extKey(p.nodes[o].ext) == key {
-					p.dupExt[key] = append(p.dupExt[key], o)
+		if len(ix.dupGroupExt[key]) == 0 {
+			for o := groupIdx(1); o < groupIdx(k); o++ {
+				if extKey(ix.groups[o].ext) == key {
+					ix.dupGroupExt[key] = append(ix.dupGroupExt[key], o)
 				}
 			}
 		}
-		p.dupExt[key] = append(p.dupExt[key], int32(k))
+		ix.dupGroupExt[key] = append(ix.dupGroupExt[key], groupIdx(k))
 	}
-	for e := range p.dupExt {
-		delete(p.byExt, e)
+	for e := range ix.dupGroupExt {
+		delete(ix.groupByExt, e)
 	}
 
-	us := p.c.Users
-	p.users = make([]cuser, 0, len(us))
-	lastID, n := int64(-1), int32(-1)
+	us := c.Users
+	ix.users = make([]currentUser, 0, len(us))
+	lastID, n := int64(-1), noGroup
 	for i := range us {
 		u := &us[i]
 		if u.Status == state.StatusDeleted {
 			continue
 		}
-		lost := false
 		if u.GroupID != lastID {
-			lastID, n = u.GroupID, -1
+			lastID, n = u.GroupID, noGroup
 			if gi, ok := pos.find(u.GroupID); ok {
 				n = nodeOf[gi]
 			}
 		}
-		if n < 0 {
+		if n == noGroup {
 			if _, live := pos.find(u.GroupID); live || u.Active() {
 				continue // outside the root
 			}
 			// An inactive user whose group is gone: a mirror run deactivated
 			// it, then deleted its group (a group with active users cannot
 			// be deleted). It still holds its username, so it must be found.
-			lost = true
-		}
-		if lost {
-			p.users = append(p.users, cuser{u: u, node: 0, matched: -1, lost: true})
+			ix.users = append(ix.users, currentUser{u: u, group: rootGroup, row: noUserRow, lost: true})
 			continue
 		}
-		p.users = append(p.users, cuser{u: u, node: n, matched: -1})
-		p.nodes[n].users++
+		ix.users = append(ix.users, currentUser{u: u, group: n, row: noUserRow})
+		ix.groups[n].users++
 		if u.Active() {
-			p.nodes[n].active++
+			ix.groups[n].active++
 		}
 	}
-	return nil
+	return ix, nil
 }
 
 func (p *planner) indexIndustries() {
@@ -443,36 +445,36 @@ func parseID(s string) (int64, error) {
 
 // siblings returns the children of parent holding the name key, from the
 // sibling index, building the parent's index on first use.
-func (p *planner) siblings(parent int32) map[string][]int32 {
+func (p *planner) siblings(parent groupIdx) map[string][]groupIdx {
 	if m, ok := p.sib[parent]; ok {
 		return m
 	}
 	if p.sib == nil {
-		p.sib = map[int32]map[string][]int32{}
+		p.sib = map[groupIdx]map[string][]groupIdx{}
 	}
-	n := &p.nodes[parent]
-	m := make(map[string][]int32, n.nkids)
-	for c := n.first; c < n.first+n.nkids; c++ {
-		k := normalize.Key(p.nodes[c].g.Name)
+	n := &p.groups[parent]
+	m := make(map[string][]groupIdx, n.endKid-n.firstKid)
+	for c := n.firstKid; c < n.endKid; c++ {
+		k := normalize.Key(p.groups[c].g.Name)
 		m[k] = append(m[k], c)
 	}
 	p.sib[parent] = m
 	return m
 }
 
-// resolveGroups validates the group rows, orders them parent first and
+// matchGroupRows validates the group rows, orders them parent first and
 // matches each to a current group: by ext id, by adoption, or as a create.
-func (p *planner) resolveGroups() {
+func (p *planner) matchGroupRows() {
 	gs := p.d.Groups
-	p.rows = make([]grow, len(gs))
-	p.rowByEx = make(map[string]int32, len(gs))
+	p.groupRows = make([]groupRow, len(gs))
+	p.rowByExt = make(map[string]rowIdx, len(gs))
 	dupSeen := map[string]bool{}
 	for i := range gs {
-		r := &p.rows[i]
-		r.d, r.prow, r.node = &gs[i], -1, -1
+		r := &p.groupRows[i]
+		r.d, r.parentRow, r.node = &gs[i], noRow, noGroup
 		r.ext = strings.TrimSpace(gs[i].ExtID)
 		r.name = normalize.Text(gs[i].Name)
-		i32 := int32(i)
+		i32 := rowIdx(i)
 		switch {
 		case r.ext == "":
 			p.groupProblem(i32, FieldExtID, "missing org_unit_ext_id")
@@ -482,68 +484,68 @@ func (p *planner) resolveGroups() {
 		case p.isRootExt(r.ext):
 			p.groupProblem(i32, FieldExtID, "%q is the root group's ext id; the root is never a row", r.ext)
 		}
-		size := len(p.rowByEx)
-		p.rowByEx[r.ext] = i32
-		if len(p.rowByEx) > size {
+		size := len(p.rowByExt)
+		p.rowByExt[r.ext] = i32
+		if len(p.rowByExt) > size {
 			continue
 		}
 		// a second row with this ext id (rare): the first keeps the key
-		j := int32(0)
-		for p.rows[j].ext != r.ext {
+		j := rowIdx(0)
+		for p.groupRows[j].ext != r.ext {
 			j++
 		}
-		p.rowByEx[r.ext] = j
-		p.groupProblem(i32, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, p.rows[j].d.Source)
+		p.rowByExt[r.ext] = j
+		p.groupProblem(i32, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, p.groupRows[j].d.Source)
 		if !dupSeen[r.ext] {
 			dupSeen[r.ext] = true
 			p.groupProblem(j, FieldExtID, "duplicate org_unit_ext_id %q, also at %s", r.ext, gs[i].Source)
 		}
 	}
 	// which current groups the export names, whatever becomes of the rows
-	for i := range p.rows {
-		r := &p.rows[i]
-		r.cur = -1
+	for i := range p.groupRows {
+		r := &p.groupRows[i]
+		r.current = noGroup
 		if r.ext == "" {
 			continue
 		}
-		if n, ok := p.byExt[extKey(r.ext)]; ok {
-			r.cur = n
-			p.nodes[n].inExport = true
-		} else if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
+		if n, ok := p.groupByExt[extKey(r.ext)]; ok {
+			r.current = n
+			p.groups[n].inExport = true
+		} else if ids := p.dupGroupExt[extKey(r.ext)]; len(ids) > 0 {
 			for _, n := range ids {
-				p.nodes[n].inExport = true
+				p.groups[n].inExport = true
 			}
 		}
 	}
-	for i := range p.rows {
-		r := &p.rows[i]
+	for i := range p.groupRows {
+		r := &p.groupRows[i]
 		pe := strings.TrimSpace(r.d.ParentExtID)
 		if r.ext == "" || pe == "" || p.isRootExt(pe) {
 			continue
 		}
-		j, ok := p.rowByEx[pe]
+		j, ok := p.rowByExt[pe]
 		switch {
-		case ok && j == int32(i):
-			p.groupProblem(int32(i), "parent_ext_id", "the group is its own parent")
+		case ok && j == rowIdx(i):
+			p.groupProblem(rowIdx(i), "parent_ext_id", "the group is its own parent")
 		case ok:
-			r.prow = j
+			r.parentRow = j
 		case p.badGroups[extKey(pe)]:
-			p.groupProblem(int32(i), "parent_ext_id", "parent row %q is invalid", pe)
+			p.groupProblem(rowIdx(i), "parent_ext_id", "parent row %q is invalid", pe)
 		default:
-			p.groupProblem(int32(i), "parent_ext_id", "parent_ext_id %q names no row of the export and is not the root's ext id", pe)
+			p.groupProblem(rowIdx(i), "parent_ext_id", "parent_ext_id %q names no row of the export and is not the root's ext id", pe)
 		}
 	}
 	// topological order, export order otherwise; cycles are invalid
-	mark := make([]uint8, len(p.rows)) // 0 new, 1 on the stack, 2 placed
-	p.topo = make([]int32, 0, len(p.rows))
-	var stack []int32
-	for i := range p.rows {
-		for c := int32(i); c >= 0 && mark[c] == 0; c = p.rows[c].prow {
+	mark := make([]uint8, len(p.groupRows)) // 0 new, 1 on the stack, 2 placed
+	p.topo = make([]rowIdx, 0, len(p.groupRows))
+	var stack []rowIdx
+	for i := range p.groupRows {
+		for c := rowIdx(i); c != noRow && mark[c] == 0; c = p.groupRows[c].parentRow {
 			mark[c] = 1
 			stack = append(stack, c)
-			if pr := p.rows[c].prow; pr >= 0 && mark[pr] == 1 {
+			if pr := p.groupRows[c].parentRow; pr != noRow && mark[pr] == 1 {
 				for k := len(stack) - 1; k >= 0; k-- {
-					p.groupProblem(stack[k], "parent_ext_id", "parent cycle through %q", p.rows[pr].ext)
+					p.groupProblem(stack[k], "parent_ext_id", "parent cycle through %q", p.groupRows[pr].ext)
 					if stack[k] == pr {
 						break
 					}
@@ -562,13 +564,13 @@ func (p *planner) resolveGroups() {
 	}
 }
 
-func (p *planner) matchGroup(i int32) {
-	r := &p.rows[i]
+func (p *planner) matchGroup(i rowIdx) {
+	r := &p.groupRows[i]
 	if r.invalid {
 		return
 	}
-	if r.prow >= 0 && p.rows[r.prow].invalid {
-		p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.rows[r.prow].ext)
+	if r.parentRow != noRow && p.groupRows[r.parentRow].invalid {
+		p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		return
 	}
 	d := r.d
@@ -594,27 +596,27 @@ func (p *planner) matchGroup(i int32) {
 		}
 		r.hasInd, r.indID, r.indName = true, id, name
 	}
-	if ids := p.dupExt[extKey(r.ext)]; len(ids) > 0 {
+	if ids := p.dupGroupExt[extKey(r.ext)]; len(ids) > 0 {
 		p.groupProblem(i, FieldExtID, "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), r.ext, p.idList(ids))
 		return
 	}
-	pn := int32(0)
-	if r.prow >= 0 {
-		pn = p.rows[r.prow].node
+	pn := rootGroup
+	if r.parentRow != noRow {
+		pn = p.groupRows[r.parentRow].node
 	}
-	if n := r.cur; n >= 0 {
-		if g := p.nodes[n].g; !g.Active() {
+	if n := r.current; n != noGroup {
+		if g := p.groups[n].g; !g.Active() {
 			p.groupProblem(i, FieldExtID, "group %d (%q) is %s in Convirza; its status cannot be written, so it is neither changed nor created again", g.ID, g.Name, g.Status)
 			return
 		}
 		r.node, r.match = n, matchExt
-		p.nodes[n].row = i
+		p.groups[n].row = i
 		return
 	}
-	if pn < p.nExist {
-		var cands []int32
+	if pn < p.nExisting {
+		var cands []groupIdx
 		for _, c := range p.siblings(pn)[normalize.Key(r.name)] {
-			if p.nodes[c].ext == "" {
+			if p.groups[c].ext == "" {
 				cands = append(cands, c)
 			}
 		}
@@ -622,36 +624,36 @@ func (p *planner) matchGroup(i int32) {
 		case len(cands) > 1:
 			p.groupProblem(i, FieldName, "%d groups named %q without an ext id sit under %s (%s); refusing to guess which to adopt", len(cands), r.name, p.label(pn), p.idList(cands))
 			return
-		case len(cands) == 1 && p.nodes[cands[0]].row >= 0:
-			other := p.nodes[cands[0]].row
-			p.groupProblem(i, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), p.rows[other].d.Source)
+		case len(cands) == 1 && p.groups[cands[0]].row != noRow:
+			other := p.groups[cands[0]].row
+			p.groupProblem(i, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), p.groupRows[other].d.Source)
 			p.groupProblem(other, FieldName, "the name %q under %s is also wanted by row %s", r.name, p.label(pn), r.d.Source)
 			return
-		case len(cands) == 1 && !p.nodes[cands[0]].g.Active():
-			g := p.nodes[cands[0]].g
+		case len(cands) == 1 && !p.groups[cands[0]].g.Active():
+			g := p.groups[cands[0]].g
 			p.groupProblem(i, FieldName, "group %d (%q) under %s would be adopted, but it is %s in Convirza; its status cannot be written", g.ID, g.Name, p.label(pn), g.Status)
 			return
 		case len(cands) == 1:
 			r.node, r.match = cands[0], matchAdopt
-			p.nodes[cands[0]].row = i
+			p.groups[cands[0]].row = i
 			return
 		}
 	}
-	r.node, r.match = int32(len(p.nodes)), matchCreate
-	p.nodes = append(p.nodes, gnode{parent: -1, row: i, ext: r.ext, fpar: pn, fname: r.name})
+	r.node, r.match = groupIdx(len(p.groups)), matchCreate
+	p.groups = append(p.groups, groupNode{parent: noGroup, row: i, ext: r.ext, finalParent: pn, finalName: r.name})
 }
 
-func (p *planner) idList(ns []int32) string {
+func (p *planner) idList(ns []groupIdx) string {
 	s := make([]string, len(ns))
 	for k, n := range ns {
-		s[k] = fmt.Sprintf("id %d", p.nodes[n].g.ID)
+		s[k] = fmt.Sprintf("id %d", p.groups[n].g.ID)
 	}
 	return strings.Join(s, ", ")
 }
 
 // label names a group for people: its ext id, else its name.
-func (p *planner) label(n int32) string {
-	nd := &p.nodes[n]
+func (p *planner) label(n groupIdx) string {
+	nd := &p.groups[n]
 	if e := p.finalExt(n); e != "" {
 		return e
 	}
@@ -661,41 +663,41 @@ func (p *planner) label(n int32) string {
 		}
 		return fmt.Sprintf("id:%d", nd.g.ID)
 	}
-	return nd.fname
+	return nd.finalName
 }
 
-func (p *planner) finalExt(n int32) string {
-	nd := &p.nodes[n]
-	if nd.row >= 0 && !p.rows[nd.row].invalid && (nd.g == nil || p.rows[nd.row].match == matchAdopt && p.allowM) {
-		return p.rows[nd.row].ext
+func (p *planner) finalExt(n groupIdx) string {
+	nd := &p.groups[n]
+	if nd.row != noRow && !p.groupRows[nd.row].invalid && (nd.g == nil || p.groupRows[nd.row].match == matchAdopt && p.groupRows[nd.row].kept) {
+		return p.groupRows[nd.row].ext
 	}
 	return nd.ext
 }
 
 // ref names a group node as it is after the plan.
-func (p *planner) ref(n int32) Ref {
-	if n < 0 {
+func (p *planner) ref(n groupIdx) Ref {
+	if n == noGroup {
 		return Ref{}
 	}
-	nd := &p.nodes[n]
-	r := Ref{ExtID: p.finalExt(n), Name: nd.fname}
+	nd := &p.groups[n]
+	r := Ref{ExtID: p.finalExt(n), Name: nd.finalName}
 	if nd.g != nil {
 		r.ID = nd.g.ID
-		if !nd.exists {
+		if !nd.existsAfter {
 			r.Name = nd.g.Name
 		}
 	}
 	return r
 }
 
-// resolveUsers validates the user rows and matches each to a current user.
-func (p *planner) resolveUsers() {
+// matchUserRows validates the user rows and matches each to a current user.
+func (p *planner) matchUserRows() {
 	byExt := p.d.UserMatch == state.MatchExtID
-	p.urows = make([]urow, len(p.d.Users))
+	p.userRows = make([]userRow, len(p.d.Users))
 	for i := range p.d.Users {
 		du := &p.d.Users[i]
-		r := &p.urows[i]
-		r.d, r.user, r.grow, r.target = du, -1, -1, -1
+		r := &p.userRows[i]
+		r.d, r.current, r.groupRow, r.target = du, noUser, noRow, noGroup
 		r.key = normalize.Key(r.email())
 		if byExt {
 			r.key = ""
@@ -710,22 +712,22 @@ func (p *planner) resolveUsers() {
 	if byExt {
 		curKey = func(i int32) string { return normalize.UserExtIDKey(p.users[i].u.ExtID) }
 	}
-	byKey := joinKeys(len(p.users), curKey, len(p.urows), func(i int32) string {
-		if p.urows[i].email() == "" {
+	byKey := joinKeys(len(p.users), curKey, len(p.userRows), func(i int32) string {
+		if p.userRows[i].email() == "" {
 			return ""
 		}
-		return p.urows[i].key
+		return p.userRows[i].key
 	})
 	var byEmail *keyJoin
 	if byExt {
-		byEmail = joinKeys(len(p.users), emailOf, len(p.urows), func(i int32) string { return normalize.Key(p.urows[i].email()) })
+		byEmail = joinKeys(len(p.users), emailOf, len(p.userRows), func(i int32) string { return normalize.Key(p.userRows[i].email()) })
 	}
 
-	var creates map[string]int32
-	for i := range p.urows {
-		r := &p.urows[i]
+	var creates map[string]userRowIdx
+	for i := range p.userRows {
+		r := &p.userRows[i]
 		du := r.d
-		i32 := int32(i)
+		i32 := userRowIdx(i)
 		email := r.email()
 		switch {
 		case email == "":
@@ -743,10 +745,11 @@ func (p *planner) resolveUsers() {
 			}
 			r.role = uint8(role.ID())
 		}
-		u, ok, dup := byKey.match(i32, r.key, curKey)
-		cur := int32(-1)
+		found, ok, dup := byKey.match(int32(i), r.key, curKey)
+		u := userIdx(found)
+		cur := noGroup
 		if ok {
-			cur = p.users[u].node
+			cur = p.users[u].group
 		}
 		if du.GroupExtID != nil && !p.resolveUserGroup(i32, strings.TrimSpace(*du.GroupExtID), cur) {
 			continue
@@ -757,12 +760,12 @@ func (p *planner) resolveUsers() {
 		}
 		if !ok && byExt {
 			ek := normalize.Key(email)
-			if e, found, dupEmail := byEmail.match(i32, ek, emailOf); found {
+			if e, found, dupEmail := byEmail.match(int32(i), ek, emailOf); found {
 				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
 					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
 					continue
 				}
-				u, ok, r.emailFix = e, true, true
+				u, ok, r.emailFix = userIdx(e), true, true
 			} else if dupEmail {
 				p.userProblem(i32, "email", "several users in Convirza have the email %s", email)
 				continue
@@ -770,51 +773,51 @@ func (p *planner) resolveUsers() {
 		}
 		if !ok {
 			if creates == nil {
-				creates = map[string]int32{}
+				creates = map[string]userRowIdx{}
 			}
 			if j, dup := creates[normalize.Key(email)]; dup {
-				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.urows[j].d.Source)
+				p.userProblem(i32, "email", "duplicate email %s, also at %s", email, p.userRows[j].d.Source)
 				continue
 			}
 			creates[normalize.Key(email)] = i32
 			continue
 		}
-		if j := p.users[u].matched; j >= 0 {
-			p.userProblem(i32, "", "matches the same Convirza user as row %s", p.urows[j].d.Source)
+		if j := p.users[u].row; j != noUserRow {
+			p.userProblem(i32, "", "matches the same Convirza user as row %s", p.userRows[j].d.Source)
 			continue
 		}
-		r.user = u
-		p.users[u].matched = i32
+		r.current = u
+		p.users[u].row = i32
 	}
 }
 
 // resolveUserGroup resolves a user row's group_ext_id. cur is the group the
-// matched user is in now (-1 for a new user): when the row names it, as
+// matched user is in now (noGroup for a new user): when the row names it, as
 // most rows do, no lookup is needed.
-func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
-	r := &p.urows[i]
+func (p *planner) resolveUserGroup(i userRowIdx, ge string, cur groupIdx) bool {
+	r := &p.userRows[i]
 	if ge == "" || p.isRootExt(ge) {
 		r.target = 0
 		return true
 	}
 	if p.d.GroupsManaged {
-		j, ok := int32(-1), false
-		if cur > 0 {
-			if row := p.nodes[cur].row; row >= 0 && p.rows[row].ext == ge {
+		j, ok := noRow, false
+		if cur > rootGroup {
+			if row := p.groups[cur].row; row != noRow && p.groupRows[row].ext == ge {
 				j, ok = row, true
 			}
 		}
 		if !ok {
-			j, ok = p.rowByEx[ge]
+			j, ok = p.rowByExt[ge]
 		}
 		switch {
 		case ok:
-			r.grow = j
-			if p.rows[j].invalid {
+			r.groupRow = j
+			if p.groupRows[j].invalid {
 				p.userProblem(i, "group_ext_id", "group row %q is invalid", ge)
 				return false
 			}
-			r.target = p.rows[j].node
+			r.target = p.groupRows[j].node
 			return true
 		case p.badGroups[extKey(ge)]:
 			p.userProblem(i, "group_ext_id", "group row %q is invalid", ge)
@@ -824,19 +827,19 @@ func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 		return false
 	}
 	gk := extKey(ge)
-	if ids := p.dupExt[gk]; len(ids) > 0 {
+	if ids := p.dupGroupExt[gk]; len(ids) > 0 {
 		p.userProblem(i, "group_ext_id", "%d groups in Convirza have org_unit_ext_id %q (%s); refusing to guess", len(ids), ge, p.idList(ids))
 		return false
 	}
-	n, ok := cur, cur > 0 && extKey(p.nodes[cur].ext) == gk
+	n, ok := cur, cur > rootGroup && extKey(p.groups[cur].ext) == gk
 	if !ok {
-		n, ok = p.byExt[gk]
+		n, ok = p.groupByExt[gk]
 	}
 	if !ok {
 		p.userProblem(i, "group_ext_id", "no group under the root has org_unit_ext_id %q", ge)
 		return false
 	}
-	if g := p.nodes[n].g; !g.Active() {
+	if g := p.groups[n].g; !g.Active() {
 		p.userProblem(i, "group_ext_id", "group %d (%q) is %s in Convirza", g.ID, g.Name, g.Status)
 		return false
 	}
@@ -844,124 +847,135 @@ func (p *planner) resolveUserGroup(i int32, ge string, cur int32) bool {
 	return true
 }
 
-// settle decides where every group ends up, which groups are deleted and
-// which deletes are refused, and finds the rows whose name cannot be had.
-// A row found invalid here changes the rest (its group stays as it is,
-// deletes go off), so it repeats until nothing new is found.
-func (p *planner) settle() {
+// decided is what the decide stage returns, beside the end state it
+// writes on each group node (finalParent, finalName, existsAfter, deleted,
+// deleteRefused).
+type decided struct {
+	placed    []groupIdx // nodes with a create, move or rename to place, in topo order
+	deletesOn bool       // removals kept by the policy, and no row is invalid
+}
+
+// decide is the decide stage: where every group ends up, which groups are
+// deleted and which deletes are refused, and the rows whose name cannot be
+// had. A row found invalid here changes the rest (its group stays as it
+// is, deletes go off), so it repeats until nothing new is found.
+func (p *planner) decide() decided {
 	p.propagate()
 	for {
-		p.deletesOn = p.allowD && p.invalidCount() == 0
-		p.computeFinals()
-		p.computeDeletes()
-		if !p.checkCycles() && !p.checkClashes() {
-			return
+		d := decided{deletesOn: p.removalsKept && p.invalidCount() == 0}
+		d.placed = p.computeFinals()
+		p.computeDeletes(d.deletesOn)
+		if !p.checkCycles(d.placed) && !p.checkClashes(d.placed) {
+			return d
 		}
 		p.propagate()
 	}
 }
 
 // willExist reports whether a node exists after the plan.
-func (p *planner) willExist(n int32) bool {
-	if n < p.nExist {
-		return !p.nodes[n].del
+func (p *planner) willExist(n groupIdx) bool {
+	if n < p.nExisting {
+		return !p.groups[n].deleted
 	}
-	r := &p.rows[p.nodes[n].row]
-	return p.allowC && !r.invalid
+	r := &p.groupRows[p.groups[n].row]
+	return r.kept && !r.invalid
 }
 
-func (p *planner) computeFinals() {
-	for k := range p.nodes {
-		n := &p.nodes[k]
-		n.del, n.refuse = false, ""
+// computeFinals writes the end state of each group node and returns the
+// nodes to place.
+func (p *planner) computeFinals() []groupIdx {
+	for k := range p.groups {
+		n := &p.groups[k]
+		n.deleted, n.deleteRefused = false, ""
 		if n.g != nil {
-			n.fpar, n.fname, n.exists = n.parent, n.g.Name, true
+			n.finalParent, n.finalName, n.existsAfter = n.parent, n.g.Name, true
 		}
 	}
-	for k := p.nExist; k < int32(len(p.nodes)); k++ {
-		p.nodes[k].exists = p.willExist(k)
+	for k := p.nExisting; k < groupIdx(len(p.groups)); k++ {
+		p.groups[k].existsAfter = p.willExist(k)
 	}
-	p.placed = p.placed[:0]
+	var placed []groupIdx
 	for _, i := range p.topo {
-		r := &p.rows[i]
-		if r.invalid || r.node < 0 {
+		r := &p.groupRows[i]
+		if r.invalid || r.node == noGroup {
 			continue
 		}
-		n := &p.nodes[r.node]
-		fp := int32(0)
-		if r.prow >= 0 {
-			fp = p.rows[r.prow].node
+		n := &p.groups[r.node]
+		fp := rootGroup
+		if r.parentRow != noRow {
+			fp = p.groupRows[r.parentRow].node
 		}
 		if n.g == nil {
-			n.fpar = fp
-			if n.exists {
-				p.placed = append(p.placed, r.node)
+			n.finalParent = fp
+			if n.existsAfter {
+				placed = append(placed, r.node)
 			}
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
-		if p.nodes[fp].exists {
-			n.fpar = fp
+		if p.groups[fp].existsAfter {
+			n.finalParent = fp
 		}
 		if !p.same(FieldName, n.g.Name, r.name) {
-			n.fname = r.name
+			n.finalName = r.name
 		}
-		if n.fpar != n.parent || n.fname != n.g.Name {
+		if n.finalParent != n.parent || n.finalName != n.g.Name {
 			if r.match == matchAdopt { // adoption folds the name into its PATCH
 				continue
 			}
-			p.placed = append(p.placed, r.node)
+			placed = append(placed, r.node)
 		}
 	}
+	return placed
 }
 
 // userFinal is the group a current user sits in after the plan, and
 // whether the user is active then.
-func (p *planner) userFinal(i int) (int32, bool) {
+func (p *planner) userFinal(i userIdx, deletesOn bool) (groupIdx, bool) {
 	cu := &p.users[i]
 	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
-		return cu.node, cu.u.Active()
+		return cu.group, cu.u.Active()
 	}
-	if cu.matched < 0 || p.urows[cu.matched].invalid {
-		if cu.matched < 0 && p.deletesOn && !caller {
-			return cu.node, false
+	if cu.row == noUserRow || p.userRows[cu.row].invalid {
+		if cu.row == noUserRow && deletesOn && !caller {
+			return cu.group, false
 		}
-		return cu.node, cu.u.Active()
+		return cu.group, cu.u.Active()
 	}
-	if !p.allowM {
-		return cu.node, cu.u.Active()
+	r := &p.userRows[cu.row]
+	if !r.kept {
+		return cu.group, cu.u.Active()
 	}
-	r := &p.urows[cu.matched]
-	if r.target >= 0 && !caller && p.nodes[r.target].exists {
+	if r.target != noGroup && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
 	}
-	return cu.node, true
+	return cu.group, true
 }
 
 // computeDeletes marks the owned groups that left the export for deletion,
 // leaf first, and refuses those that would still hold something.
-func (p *planner) computeDeletes() {
-	if !p.deletesOn || !p.d.GroupsManaged {
+func (p *planner) computeDeletes(deletesOn bool) {
+	if !deletesOn || !p.d.GroupsManaged {
 		return
 	}
-	var cands []int32
-	for k := p.nExist - 1; k > 0; k-- {
-		n := &p.nodes[k]
-		if n.ext != "" && n.row < 0 && !n.inExport && !p.badGroups[extKey(n.ext)] {
+	var cands []groupIdx
+	for k := p.nExisting - 1; k > 0; k-- {
+		n := &p.groups[k]
+		if n.ext != "" && n.row == noRow && !n.inExport && !p.badGroups[extKey(n.ext)] {
 			cands = append(cands, k)
 		}
 	}
 	if len(cands) == 0 {
 		return
 	}
-	remain := make([]int32, p.nExist)
-	callerIn := int32(-1)
+	remain := make([]int32, p.nExisting)
+	callerIn := noGroup
 	for i := range p.users {
-		g, active := p.userFinal(i)
-		if active && g < p.nExist {
+		g, active := p.userFinal(userIdx(i), deletesOn)
+		if active && g < p.nExisting {
 			remain[g]++
 			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
 				callerIn = g
@@ -970,31 +984,31 @@ func (p *planner) computeDeletes() {
 	}
 	// reverse breadth-first order: children before their parent
 	for _, k := range cands {
-		n := &p.nodes[k]
+		n := &p.groups[k]
 		switch {
 		case k == callerIn:
-			n.refuse = "it holds the caller's own user, who is never deactivated or moved"
+			n.deleteRefused = "it holds the caller's own user, who is never deactivated or moved"
 		case remain[k] > 0 && !p.d.UsersManaged:
-			n.refuse = fmt.Sprintf("it still has %d active users, and users are not managed (--users)", remain[k])
+			n.deleteRefused = fmt.Sprintf("it still has %d active users, and users are not managed (--users)", remain[k])
 		case remain[k] > 0:
-			n.refuse = fmt.Sprintf("it still has %d active users that the plan keeps there", remain[k])
+			n.deleteRefused = fmt.Sprintf("it still has %d active users that the plan keeps there", remain[k])
 		}
-		for c := n.first; c < n.first+n.nkids && n.refuse == ""; c++ {
-			ch := &p.nodes[c]
-			if ch.del || ch.fpar != k {
+		for c := n.firstKid; c < n.endKid && n.deleteRefused == ""; c++ {
+			ch := &p.groups[c]
+			if ch.deleted || ch.finalParent != k {
 				continue
 			}
 			switch {
-			case ch.refuse != "":
-				n.refuse = fmt.Sprintf("group %s below it cannot be deleted", p.label(c))
+			case ch.deleteRefused != "":
+				n.deleteRefused = fmt.Sprintf("group %s below it cannot be deleted", p.label(c))
 			case ch.ext == "":
-				n.refuse = fmt.Sprintf("it holds group %q, which has no ext id and is not owned", ch.g.Name)
+				n.deleteRefused = fmt.Sprintf("it holds group %q, which has no ext id and is not owned", ch.g.Name)
 			default:
-				n.refuse = fmt.Sprintf("it holds group %s, which the plan keeps there", p.label(c))
+				n.deleteRefused = fmt.Sprintf("it holds group %s, which the plan keeps there", p.label(c))
 			}
 		}
-		if n.refuse == "" {
-			n.del, n.exists = true, false
+		if n.deleteRefused == "" {
+			n.deleted, n.existsAfter = true, false
 		}
 	}
 }
@@ -1003,26 +1017,26 @@ func (p *planner) computeDeletes() {
 // themselves: that happens only when a group on the way cannot go where the
 // export says (its new parent is not created under update-only). Those rows
 // are invalid; it reports whether it found any.
-func (p *planner) checkCycles() bool {
+func (p *planner) checkCycles(placed []groupIdx) bool {
 	before := len(p.problems)
-	mark := make([]uint8, len(p.nodes)) // 0 new, 1 on the walk, 2 known to reach the root
-	var walk []int32
-	for _, n := range p.placed {
+	mark := make([]uint8, len(p.groups)) // 0 new, 1 on the walk, 2 known to reach the root
+	var walk []groupIdx
+	for _, n := range placed {
 		walk = walk[:0]
 		x := n
-		for x >= 0 && mark[x] == 0 {
+		for x != noGroup && mark[x] == 0 {
 			mark[x] = 1
 			walk = append(walk, x)
-			x = p.nodes[x].fpar
+			x = p.groups[x].finalParent
 		}
-		if x >= 0 && mark[x] == 1 {
+		if x != noGroup && mark[x] == 1 {
 			y := x
 			for {
-				nd := &p.nodes[y]
-				if nd.g != nil && nd.fpar != nd.parent && nd.row >= 0 {
-					p.groupProblem(nd.row, "parent_ext_id", "moving under %s would put the group below itself: not every group on the way can move as the export says under the %s policy", p.label(nd.fpar), p.policy)
+				nd := &p.groups[y]
+				if nd.g != nil && nd.finalParent != nd.parent && nd.row != noRow {
+					p.groupProblem(nd.row, "parent_ext_id", "moving under %s would put the group below itself: not every group on the way can move as the export says under the %s policy", p.label(nd.finalParent), p.policy)
 				}
-				if y = nd.fpar; y == x {
+				if y = nd.finalParent; y == x {
 					break
 				}
 			}
@@ -1035,40 +1049,40 @@ func (p *planner) checkCycles() bool {
 }
 
 type slotKey struct {
-	parent int32
+	parent groupIdx
 	key    string
 }
 
 // checkClashes finds the groups whose place after the plan (parent and
 // name) is held by a group that stays, or wanted by another row. It marks
 // those rows invalid and reports whether it found any.
-func (p *planner) checkClashes() bool {
+func (p *planner) checkClashes(placed []groupIdx) bool {
 	before := len(p.problems)
-	want := make(map[slotKey]int32, len(p.placed))
-	for _, n := range p.placed {
-		nd := &p.nodes[n]
-		s := slotKey{nd.fpar, normalize.Key(nd.fname)}
-		if nd.g != nil && nd.fpar == nd.parent && normalize.Key(nd.g.Name) == s.key {
+	want := make(map[slotKey]groupIdx, len(placed))
+	for _, n := range placed {
+		nd := &p.groups[n]
+		s := slotKey{nd.finalParent, normalize.Key(nd.finalName)}
+		if nd.g != nil && nd.finalParent == nd.parent && normalize.Key(nd.g.Name) == s.key {
 			continue // a change of case: the name is its own
 		}
 		row := nd.row
 		if other, ok := want[s]; ok {
-			p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[p.nodes[other].row].d.Source)
-			p.groupProblem(p.nodes[other].row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[row].d.Source)
+			p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[p.groups[other].row].d.Source)
+			p.groupProblem(p.groups[other].row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[row].d.Source)
 			continue
 		}
 		want[s] = n
-		if nd.fpar >= p.nExist {
+		if nd.finalParent >= p.nExisting {
 			continue // a new parent holds only what the plan puts there
 		}
-		for _, o := range p.siblings(nd.fpar)[s.key] {
-			on := &p.nodes[o]
-			if o == n || on.del || on.fpar != nd.fpar || normalize.Key(on.fname) != s.key {
+		for _, o := range p.siblings(nd.finalParent)[s.key] {
+			on := &p.groups[o]
+			if o == n || on.deleted || on.finalParent != nd.finalParent || normalize.Key(on.finalName) != s.key {
 				continue // it goes away, or is n itself
 			}
-			if on.row >= 0 && !p.rows[on.row].invalid && p.rows[on.row].prow == p.rows[row].prow {
-				p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[on.row].d.Source)
-				p.groupProblem(on.row, FieldName, "the name %q under %s is also wanted by row %s", nd.fname, p.label(nd.fpar), p.rows[row].d.Source)
+			if on.row != noRow && !p.groupRows[on.row].invalid && p.groupRows[on.row].parentRow == p.groupRows[row].parentRow {
+				p.groupProblem(row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[on.row].d.Source)
+				p.groupProblem(on.row, FieldName, "the name %q under %s is also wanted by row %s", nd.finalName, p.label(nd.finalParent), p.groupRows[row].d.Source)
 				break
 			}
 			who := fmt.Sprintf("group %d", on.g.ID)
@@ -1077,7 +1091,7 @@ func (p *planner) checkClashes() bool {
 			} else {
 				who += " (no ext id)"
 			}
-			p.groupProblem(row, FieldName, "the name %q under %s is taken by %s, which the plan does not move, rename or delete", nd.fname, p.label(nd.fpar), who)
+			p.groupProblem(row, FieldName, "the name %q under %s is taken by %s, which the plan does not move, rename or delete", nd.finalName, p.label(nd.finalParent), who)
 			break
 		}
 	}
@@ -1088,15 +1102,15 @@ func (p *planner) checkClashes() bool {
 // invalid too.
 func (p *planner) propagate() {
 	for _, i := range p.topo {
-		r := &p.rows[i]
-		if !r.invalid && r.prow >= 0 && p.rows[r.prow].invalid {
-			p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.rows[r.prow].ext)
+		r := &p.groupRows[i]
+		if !r.invalid && r.parentRow != noRow && p.groupRows[r.parentRow].invalid {
+			p.groupProblem(i, "parent_ext_id", "parent row %q is invalid", p.groupRows[r.parentRow].ext)
 		}
 	}
-	for i := range p.urows {
-		r := &p.urows[i]
-		if !r.invalid && r.grow >= 0 && p.rows[r.grow].invalid {
-			p.userProblem(int32(i), "group_ext_id", "group row %q is invalid", p.rows[r.grow].ext)
+	for i := range p.userRows {
+		r := &p.userRows[i]
+		if !r.invalid && r.groupRow != noRow && p.groupRows[r.groupRow].invalid {
+			p.userProblem(userRowIdx(i), "group_ext_id", "group row %q is invalid", p.groupRows[r.groupRow].ext)
 		}
 	}
 }

@@ -51,5 +51,10 @@
 //     "unchanged" means. CheckStale and Undo are pure plan-to-plan
 //     functions too; apply only writes.
 //
+// The code follows four stages, each in Calculate's order: index (the
+// current state as tables, indexed by the types of ids.go), match (each row
+// to its object, or a create), decide (the policy's one filter, policy.go,
+// then the end state and its checks) and schedule (the ordered changes).
+//
 // It must never write, read the network or a file, or import mapping.
 package plan

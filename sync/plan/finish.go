@@ -14,7 +14,7 @@ import (
 func (p *planner) finish() *Plan {
 	acc := p.opts.Account
 	acc.RootID = p.c.RootID
-	if root := p.nodes[0].g; acc.RootExtID == "" && acc.RootName == "" {
+	if root := p.groups[0].g; acc.RootExtID == "" && acc.RootName == "" {
 		acc.RootExtID, acc.RootName = root.ExtID, root.Name
 	}
 	if acc.CallerUserID == 0 {
@@ -43,8 +43,8 @@ func (p *planner) finish() *Plan {
 		plan.Invalid = make([]state.Problem, 0, n)
 		plan.Invalid = append(append(plan.Invalid, p.d.Invalid...), p.problems...)
 	}
-	for k := int32(1); k < p.nExist; k++ {
-		if p.nodes[k].ext != "" {
+	for k := groupIdx(1); k < p.nExisting; k++ {
+		if p.groups[k].ext != "" {
 			plan.Owned.Groups++
 		}
 	}
@@ -105,9 +105,9 @@ func (p *planner) limitGate(name string, lim Limit, count, owned int, verb strin
 // A group changed in place does not hide the changes of the users in it:
 // each of them is an object changed too.
 func (p *planner) blast(deletesOnly bool) int {
-	inSubtree := make([]bool, len(p.nodes)) // under a deleted or moved group
+	inSubtree := make([]bool, len(p.groups)) // under a deleted or moved group
 	count := 0
-	var stack []int32
+	var stack []groupIdx
 	for i := range p.changes {
 		c := &p.changes[i]
 		if c.Kind != KindGroup || !(c.Action == Delete || c.Action == Move && !deletesOnly) {
@@ -121,14 +121,14 @@ func (p *planner) blast(deletesOnly bool) int {
 				continue
 			}
 			inSubtree[n] = true
-			nd := &p.nodes[n]
+			nd := &p.groups[n]
 			count += 1 + int(nd.users)
-			for k := nd.first; k < nd.first+nd.nkids; k++ {
+			for k := nd.firstKid; k < nd.endKid; k++ {
 				stack = append(stack, k)
 			}
 		}
 	}
-	groupSeen := make([]bool, len(p.nodes))
+	groupSeen := make([]bool, len(p.groups))
 	userSeen := make([]bool, len(p.users))
 	for i := range p.changes {
 		c := &p.changes[i]
@@ -139,11 +139,11 @@ func (p *planner) blast(deletesOnly bool) int {
 				count++
 			}
 		case deletesOnly && c.Action != Deactivate:
-		case p.changeUser[i] < 0:
+		case p.changeUser[i] == noUser:
 			count++ // a new user
 		default:
 			u := p.changeUser[i]
-			if !inSubtree[p.users[u].node] && !userSeen[u] {
+			if !inSubtree[p.users[u].group] && !userSeen[u] {
 				userSeen[u] = true
 				count++
 			}
@@ -189,7 +189,7 @@ func (p *planner) invalidGate(plan *Plan) Gate {
 	default:
 		g.Message = fmt.Sprintf("%d invalid rows are skipped (limit %s)", rows, lim)
 	}
-	if rows > 0 && p.allowD {
+	if rows > 0 && p.removalsKept {
 		g.Message += fmt.Sprintf("; with invalid rows there are no deletes or deactivations in this run (%d departed objects kept)", p.departed())
 	}
 	return g
@@ -199,15 +199,15 @@ func (p *planner) invalidGate(plan *Plan) Gate {
 func (p *planner) departed() int {
 	n := 0
 	if p.d.GroupsManaged {
-		for k := int32(1); k < p.nExist; k++ {
-			if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
+		for k := groupIdx(1); k < p.nExisting; k++ {
+			if nd := &p.groups[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 				n++
 			}
 		}
 	}
 	if p.d.UsersManaged {
 		for i := range p.users {
-			if cu := &p.users[i]; cu.matched < 0 && cu.u.Active() && !p.badUsers[p.userKey(cu.u)] {
+			if cu := &p.users[i]; cu.row == noUserRow && cu.u.Active() && !p.badUsers[p.userKey(cu.u)] {
 				n++
 			}
 		}
@@ -217,8 +217,8 @@ func (p *planner) departed() int {
 
 func (p *planner) shrinkGate(owned int) Gate {
 	missing := 0
-	for k := int32(1); k < p.nExist; k++ {
-		if nd := &p.nodes[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
+	for k := groupIdx(1); k < p.nExisting; k++ {
+		if nd := &p.groups[k]; nd.ext != "" && !nd.inExport && !p.badGroups[extKey(nd.ext)] {
 			missing++
 		}
 	}
@@ -255,9 +255,9 @@ func (p *planner) tree() []Node {
 	if len(p.changes)+len(p.refused) == 0 {
 		return nil
 	}
-	in := make([]bool, len(p.nodes))
-	touch := func(n int32) {
-		for ; n >= 0 && !in[n]; n = p.nodes[n].fpar {
+	in := make([]bool, len(p.groups))
+	touch := func(n groupIdx) {
+		for ; n != noGroup && !in[n]; n = p.groups[n].finalParent {
 			in[n] = true
 		}
 	}
@@ -267,30 +267,30 @@ func (p *planner) tree() []Node {
 	for _, n := range p.refNode {
 		touch(n)
 	}
-	kids := map[int32][]int32{}
-	for k := int32(1); k < int32(len(p.nodes)); k++ {
+	kids := map[groupIdx][]groupIdx{}
+	for k := groupIdx(1); k < groupIdx(len(p.groups)); k++ {
 		if in[k] {
-			kids[p.nodes[k].fpar] = append(kids[p.nodes[k].fpar], k)
+			kids[p.groups[k].finalParent] = append(kids[p.groups[k].finalParent], k)
 		}
 	}
 	// every group after the plan that is not listed folds into its
 	// nearest listed ancestor
-	folded := make([]int, len(p.nodes))
-	near := make([]int32, len(p.nodes))
+	folded := make([]int, len(p.groups))
+	near := make([]groupIdx, len(p.groups))
 	for k := range near {
 		near[k] = -2 // unknown
 	}
 	near[0] = 0
-	var chain []int32
-	for k := int32(1); k < int32(len(p.nodes)); k++ {
-		if in[k] || !p.nodes[k].exists {
+	var chain []groupIdx
+	for k := groupIdx(1); k < groupIdx(len(p.groups)); k++ {
+		if in[k] || !p.groups[k].existsAfter {
 			continue
 		}
 		chain = chain[:0]
 		x := k
 		for near[x] == -2 && !in[x] {
 			chain = append(chain, x)
-			x = p.nodes[x].fpar
+			x = p.groups[x].finalParent
 		}
 		a := x
 		if !in[x] {
@@ -302,17 +302,17 @@ func (p *planner) tree() []Node {
 		folded[a]++
 	}
 	var out []Node
-	stack := []int32{0}
+	stack := []groupIdx{rootGroup}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		node := Node{Ref: p.ref(n), Folded: folded[n]}
 		if n != 0 {
-			node.Parent = p.ref(p.nodes[n].fpar)
+			node.Parent = p.ref(p.groups[n].finalParent)
 		}
 		out = append(out, node)
 		ks := kids[n]
-		slices.SortFunc(ks, func(a, b int32) int {
+		slices.SortFunc(ks, func(a, b groupIdx) int {
 			ra, rb := p.ref(a), p.ref(b)
 			return cmp.Or(
 				strings.Compare(normalize.Key(ra.Name), normalize.Key(rb.Name)),

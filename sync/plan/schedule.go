@@ -53,10 +53,10 @@ const (
 
 type op struct {
 	kind opKind
-	node int32 // the group placed or deleted; a user op's target group, or -1
-	from int32 // a user op: the group an active user leaves, or -1
-	into int32 // a user op: the group an active user is in after, or -1
-	user int32 // a user op: the current user, or -1
+	node groupIdx // the group placed or deleted; a user op's target group, or noGroup
+	from groupIdx // a user op: the group an active user leaves, or noGroup
+	into groupIdx // a user op: the group an active user is in after, or noGroup
+	user userIdx  // a user op: the current user, or noUser
 
 	change int32 // the prepared change of a user op or a delete, in sched.prep; -1 if none
 
@@ -77,14 +77,26 @@ const (
 
 type event struct {
 	kind evKind
-	node int32
+	node groupIdx
 	key  string
 }
 
 type blockedEntry struct{ op, gen int32 }
 
+// scheduled is what the schedule stage returns: the changes in their
+// order, the refused ones, and the counts of what is unchanged.
+type scheduled struct {
+	changes    []Change
+	changeNode []groupIdx // per change: the group node it is about or under
+	changeUser []userIdx  // per change: the current user it is about, or noUser
+	refused    []Change
+	refNode    []groupIdx // per refused change: the group node it is about or under
+	unchanged  Counts
+}
+
 type sched struct {
 	p       *planner
+	out     scheduled
 	ops     []op
 	prep    []Change
 	ready   readyOps
@@ -92,8 +104,8 @@ type sched struct {
 	waiters map[event][]int32
 	pending int
 
-	spar      []int32
-	sname     []string
+	parent    []groupIdx
+	name      []string
 	exists    []bool
 	kids      []int32
 	active    []int32
@@ -103,35 +115,37 @@ type sched struct {
 	placeOp   []int32
 	delOp     []int32
 	freedBy   map[slotKey]int
-	outDeps   map[int32][]int
+	outDeps   map[groupIdx][]int
 	finalKeys map[slotKey]bool
 }
 
-func (p *planner) schedule() {
-	s := &sched{p: p, last: make([]int, len(p.nodes))}
+// schedule is the schedule stage: it turns the decided end state into
+// changes in a safe order.
+func (p *planner) schedule() scheduled {
+	s := &sched{p: p, last: make([]int, len(p.groups))}
 	p.emitFieldChanges(s)
 	p.buildOps(s)
 	if len(s.ops) == 0 {
-		return
+		return s.out
 	}
-	p.changes = slices.Grow(p.changes, len(s.ops)+len(s.ops)/8)
-	n := len(p.nodes)
-	s.spar, s.sname = make([]int32, n), make([]string, n)
+	s.out.changes = slices.Grow(s.out.changes, len(s.ops)+len(s.ops)/8)
+	n := len(p.groups)
+	s.parent, s.name = make([]groupIdx, n), make([]string, n)
 	s.exists, s.kids, s.active = make([]bool, n), make([]int32, n), make([]int32, n)
 	s.placeBy, s.tempNamed = make([]int, n), make([]bool, n)
 	s.placeOp, s.delOp = make([]int32, n), make([]int32, n)
-	s.waiters, s.freedBy, s.outDeps = map[event][]int32{}, map[slotKey]int{}, map[int32][]int{}
+	s.waiters, s.freedBy, s.outDeps = map[event][]int32{}, map[slotKey]int{}, map[groupIdx][]int{}
 	s.finalKeys = make(map[slotKey]bool, len(p.placed))
-	for k := range p.nodes {
-		nd := &p.nodes[k]
-		s.placeOp[k], s.delOp[k], s.spar[k] = -1, -1, -1
+	for k := range p.groups {
+		nd := &p.groups[k]
+		s.placeOp[k], s.delOp[k], s.parent[k] = -1, -1, noGroup
 		if nd.g != nil {
-			s.spar[k], s.sname[k], s.exists[k] = nd.parent, nd.g.Name, true
-			s.kids[k], s.active[k] = nd.nkids, nd.active
+			s.parent[k], s.name[k], s.exists[k] = nd.parent, nd.g.Name, true
+			s.kids[k], s.active[k] = int32(nd.endKid-nd.firstKid), nd.active
 		}
 	}
 	for _, k := range p.placed {
-		s.finalKeys[slotKey{p.nodes[k].fpar, normalize.Key(p.nodes[k].fname)}] = true
+		s.finalKeys[slotKey{p.groups[k].finalParent, normalize.Key(p.groups[k].finalName)}] = true
 	}
 	for i := range s.ops {
 		o := &s.ops[i]
@@ -165,21 +179,22 @@ func (p *planner) schedule() {
 			break
 		}
 	}
+	return s.out
 }
 
 // emitFieldChanges emits the updates and adoptions of groups: they change
 // no name or place, so they need nothing before them.
 func (p *planner) emitFieldChanges(s *sched) {
 	for _, i := range p.topo {
-		r := &p.rows[i]
-		if r.invalid || r.node < 0 || r.match == matchCreate {
+		r := &p.groupRows[i]
+		if r.invalid || r.node == noGroup || r.match == matchCreate {
 			continue
 		}
-		nd := &p.nodes[r.node]
+		nd := &p.groups[r.node]
 		g := nd.g
 		fields := p.groupDiffs(g, r)
 		if r.match == matchAdopt {
-			if !p.allowM {
+			if !r.kept {
 				continue
 			}
 			fields = append(fields, FieldChange{Field: FieldExtID, Before: g.ExtID, After: r.ext})
@@ -188,35 +203,35 @@ func (p *planner) emitFieldChanges(s *sched) {
 			}
 			sortFields(fields)
 			s.emit(Change{
-				Action: Adopt, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.fname,
+				Action: Adopt, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 				Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 				Reason: "a group of the same name without an ext id is already there: it is adopted, not created again",
-			}, r.node, r.node, -1, nil)
+			}, r.node, r.node, noUser, nil)
 			continue
 		}
 		if len(fields) == 0 {
-			wantPar := int32(0)
-			if r.prow >= 0 {
-				wantPar = p.rows[r.prow].node
+			wantPar := rootGroup
+			if r.parentRow != noRow {
+				wantPar = p.groupRows[r.parentRow].node
 			}
 			if wantPar == nd.parent && p.same(FieldName, g.Name, r.name) {
-				p.unchanged.Groups++
+				s.out.unchanged.Groups++
 			}
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
 		sortFields(fields)
 		s.emit(Change{
-			Action: Update, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.fname,
+			Action: Update, Kind: KindGroup, Key: r.ext, ObjectID: g.ID, Name: nd.finalName,
 			Parent: p.ref(nd.parent), Fields: fields, Source: srcOf(r.d.Source),
 			Reason: "fields differ from the export",
-		}, r.node, r.node, -1, nil)
+		}, r.node, r.node, noUser, nil)
 	}
 }
 
-func (p *planner) groupDiffs(g *state.Group, r *grow) []FieldChange {
+func (p *planner) groupDiffs(g *state.Group, r *groupRow) []FieldChange {
 	var fs []FieldChange
 	d := r.d
 	if d.Address != nil && !p.same(FieldAddress, g.Address, *d.Address) {
@@ -244,14 +259,14 @@ func (p *planner) groupDiffs(g *state.Group, r *grow) []FieldChange {
 	return fs
 }
 
-func (p *planner) createFields(n int32) []FieldChange {
-	nd := &p.nodes[n]
-	r := &p.rows[nd.row]
+func (p *planner) createFields(n groupIdx) []FieldChange {
+	nd := &p.groups[n]
+	r := &p.groupRows[nd.row]
 	d := r.d
 	fs := []FieldChange{
 		{Field: FieldName, After: r.name},
 		{Field: FieldExtID, After: r.ext},
-		p.groupField(FieldParent, -1, nd.fpar),
+		p.groupField(FieldParent, noGroup, nd.finalParent),
 	}
 	add := func(field string, v *string, conv func(string) string) {
 		if v != nil {
@@ -273,17 +288,17 @@ func (p *planner) createFields(n int32) []FieldChange {
 }
 
 // groupField is a change of a field that holds a group id: the parent of a
-// group, the group of a user. from < 0 means none (a create).
-func (p *planner) groupField(field string, from, to int32) FieldChange {
+// group, the group of a user. from noGroup means none (a create).
+func (p *planner) groupField(field string, from, to groupIdx) FieldChange {
 	f := FieldChange{Field: field, After: p.idOf(to), AfterLabel: p.label(to)}
-	if from >= 0 {
+	if from != noGroup {
 		f.Before, f.BeforeLabel = p.idOf(from), p.label(from)
 	}
 	return f
 }
 
-func (p *planner) idOf(n int32) string {
-	if g := p.nodes[n].g; g != nil {
+func (p *planner) idOf(n groupIdx) string {
+	if g := p.groups[n].g; g != nil {
 		return strconv.FormatInt(g.ID, 10)
 	}
 	return ""
@@ -297,9 +312,9 @@ func sortFields(fs []FieldChange) {
 	slices.SortFunc(fs, func(a, b FieldChange) int { return strings.Compare(a.Field, b.Field) })
 }
 
-func (p *planner) source(n int32) *state.Source {
-	if r := p.nodes[n].row; r >= 0 && !p.rows[r].invalid {
-		return srcOf(p.rows[r].d.Source)
+func (p *planner) source(n groupIdx) *state.Source {
+	if r := p.groups[n].row; r != noRow && !p.groupRows[r].invalid {
+		return srcOf(p.groupRows[r].d.Source)
 	}
 	return nil
 }
@@ -308,22 +323,22 @@ func (p *planner) source(n int32) *state.Source {
 // place (parents first), users, deactivations, deletes (leaf first).
 func (p *planner) buildOps(s *sched) {
 	for _, n := range p.placed {
-		s.ops = append(s.ops, op{kind: opPlace, node: n, from: -1, into: -1, user: -1, change: -1})
+		s.ops = append(s.ops, op{kind: opPlace, node: n, from: noGroup, into: noGroup, user: noUser, change: -1})
 	}
 	if p.d.UsersManaged {
 		p.buildUserOps(s)
 	}
-	var dels, refused []int32
-	for k := p.nExist - 1; k > 0; k-- {
-		switch nd := &p.nodes[k]; {
-		case nd.del:
+	var dels, refused []groupIdx
+	for k := p.nExisting - 1; k > 0; k-- {
+		switch nd := &p.groups[k]; {
+		case nd.deleted:
 			dels = append(dels, k)
-		case nd.refuse != "":
+		case nd.deleteRefused != "":
 			refused = append(refused, k)
 		}
 	}
-	leafFirst := func(a, b int32) int {
-		na, nb := &p.nodes[a], &p.nodes[b]
+	leafFirst := func(a, b groupIdx) int {
+		na, nb := &p.groups[a], &p.groups[b]
 		if na.depth != nb.depth {
 			return int(nb.depth - na.depth)
 		}
@@ -335,61 +350,61 @@ func (p *planner) buildOps(s *sched) {
 	slices.SortFunc(dels, leafFirst)
 	slices.SortFunc(refused, leafFirst)
 	for _, k := range dels {
-		s.ops = append(s.ops, op{kind: opDelete, node: k, from: -1, into: -1, user: -1, change: s.prepare(p.deleteChange(k, "its ext id left the export"))})
+		s.ops = append(s.ops, op{kind: opDelete, node: k, from: noGroup, into: noGroup, user: noUser, change: s.prepare(p.deleteChange(k, "its ext id left the export"))})
 	}
 	for _, k := range refused {
-		c := p.deleteChange(k, "not deleted: "+p.nodes[k].refuse)
-		p.refuse(c, k)
+		c := p.deleteChange(k, "not deleted: "+p.groups[k].deleteRefused)
+		s.refuse(c, k)
 	}
 }
 
-func (p *planner) deleteChange(k int32, reason string) Change {
-	nd := &p.nodes[k]
+func (p *planner) deleteChange(k groupIdx, reason string) Change {
+	nd := &p.groups[k]
 	return Change{Action: Delete, Kind: KindGroup, Key: nd.ext, ObjectID: nd.g.ID, Name: nd.g.Name, Parent: p.ref(nd.parent), Reason: reason}
 }
 
-func (p *planner) refuse(c Change, node int32) {
-	p.refused = append(p.refused, c)
-	p.refNode = append(p.refNode, node)
+func (s *sched) refuse(c Change, node groupIdx) {
+	s.out.refused = append(s.out.refused, c)
+	s.out.refNode = append(s.out.refNode, node)
 }
 
 func (p *planner) buildUserOps(s *sched) {
 	caller := p.c.CallerUserID
-	for i := range p.urows {
-		r := &p.urows[i]
+	for i := range p.userRows {
+		r := &p.userRows[i]
 		if r.invalid {
 			continue
 		}
-		if r.user < 0 {
-			if !p.allowC {
+		if r.current == noUser {
+			if !r.kept {
 				continue
 			}
 			t := max(r.target, 0)
-			if !p.nodes[t].exists {
+			if !p.groups[t].existsAfter {
 				continue
 			}
-			s.ops = append(s.ops, op{kind: opUser, node: t, from: -1, into: t, user: -1, change: s.prepare(p.userCreate(r, t))})
+			s.ops = append(s.ops, op{kind: opUser, node: t, from: noGroup, into: t, user: noUser, change: s.prepare(p.userCreate(r, t))})
 			continue
 		}
-		cu := &p.users[r.user]
+		cu := &p.users[r.current]
 		u := cu.u
 		fields, denied, target := p.userDiffs(r, cu)
 		if len(fields) == 0 && len(denied) == 0 && u.Active() {
-			p.unchanged.Users++
+			s.out.unchanged.Users++
 			continue
 		}
-		if !p.allowM {
+		if !r.kept {
 			continue
 		}
-		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.node), Source: srcOf(r.d.Source)}
+		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
 		if len(denied) > 0 {
 			c := base
 			c.Action, c.Fields = Update, denied
 			c.Reason = "refused: the caller's own user is never written"
-			p.refuse(c, cu.node)
+			s.refuse(c, cu.group)
 		}
-		o := op{kind: opUser, node: -1, from: -1, into: -1, user: r.user}
-		if target >= 0 {
+		o := op{kind: opUser, node: noGroup, from: noGroup, into: noGroup, user: r.current}
+		if target != noGroup {
 			o.node = target
 			base.Parent = p.ref(target)
 		}
@@ -398,14 +413,14 @@ func (p *planner) buildUserOps(s *sched) {
 			fields = append(fields, FieldChange{Field: FieldUserStatus, Before: string(u.Status), After: string(state.StatusActive)})
 			sortFields(fields)
 			base.Action, base.Fields, base.Reason = Reactivate, fields, "inactive in Convirza, back in the export"
-			o.into = cu.node
-			if target >= 0 {
+			o.into = cu.group
+			if target != noGroup {
 				o.into = target
 			}
 		case len(fields) > 0:
 			base.Action, base.Fields, base.Reason = Update, fields, "fields differ from the export"
-			if target >= 0 {
-				o.from, o.into = cu.node, target
+			if target != noGroup {
+				o.from, o.into = cu.group, target
 			}
 		default:
 			continue
@@ -418,20 +433,20 @@ func (p *planner) buildUserOps(s *sched) {
 	}
 	for i := range p.users {
 		cu := &p.users[i]
-		if cu.matched >= 0 || !cu.u.Active() {
+		if cu.row != noUserRow || !cu.u.Active() {
 			continue
 		}
 		c := Change{
 			Action: Deactivate, Kind: KindUser, Key: p.userKey(cu.u), ObjectID: cu.u.ID, Name: cu.u.Email,
-			Parent: p.ref(cu.node), Reason: "left the export",
+			Parent: p.ref(cu.group), Reason: "left the export",
 			Fields: []FieldChange{{Field: FieldUserStatus, Before: string(cu.u.Status), After: string(state.StatusInactive)}},
 		}
 		if caller != 0 && cu.u.ID == caller {
 			c.Reason = "refused: the caller's own user is never deactivated"
-			p.refuse(c, cu.node)
+			s.refuse(c, cu.group)
 			continue
 		}
-		s.ops = append(s.ops, op{kind: opDeact, node: -1, from: cu.node, into: -1, user: int32(i), change: s.prepare(c)})
+		s.ops = append(s.ops, op{kind: opDeact, node: noGroup, from: cu.group, into: noGroup, user: userIdx(i), change: s.prepare(c)})
 	}
 }
 
@@ -442,7 +457,7 @@ func (p *planner) userKey(u *state.User) string {
 	return normalize.EmailKey(u.Email)
 }
 
-func (p *planner) userCreate(r *urow, t int32) Change {
+func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 	d := r.d
 	role := r.wantRole()
 	if role == "" {
@@ -458,7 +473,7 @@ func (p *planner) userCreate(r *urow, t int32) Change {
 		{Field: FieldUsername, After: r.email()},
 		{Field: FieldFirstName, After: text(d.FirstName)},
 		{Field: FieldLastName, After: text(d.LastName)},
-		p.groupField(FieldUserGroup, -1, t),
+		p.groupField(FieldUserGroup, noGroup, t),
 		{Field: FieldRole, After: role.APIName()},
 	}
 	if d.ExtID != nil && strings.TrimSpace(*d.ExtID) != "" {
@@ -472,10 +487,10 @@ func (p *planner) userCreate(r *urow, t int32) Change {
 }
 
 // userDiffs returns the changed fields of a matched user, the ones refused
-// because the user is the caller, and the new group (-1 if it stays).
-func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, target int32) {
+// because the user is the caller, and the new group (noGroup if it stays).
+func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target groupIdx) {
 	u, d := cu.u, r.d
-	target = -1
+	target = noGroup
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
 	if d.FirstName != nil && !p.same(FieldFirstName, u.FirstName, *d.FirstName) {
 		fields = append(fields, FieldChange{Field: FieldFirstName, Before: u.FirstName, After: normalize.Text(*d.FirstName)})
@@ -498,8 +513,8 @@ func (p *planner) userDiffs(r *urow, cu *cuser) (fields, denied []FieldChange, t
 			}
 		}
 	}
-	if t := r.target; t >= 0 && (t != cu.node || cu.lost) && p.nodes[t].exists {
-		f := p.groupField(FieldUserGroup, cu.node, t)
+	if t := r.target; t != noGroup && (t != cu.group || cu.lost) && p.groups[t].existsAfter {
+		f := p.groupField(FieldUserGroup, cu.group, t)
 		if cu.lost {
 			f.Before, f.BeforeLabel = strconv.FormatInt(u.GroupID, 10), "deleted group "+strconv.FormatInt(u.GroupID, 10)
 		}
@@ -533,22 +548,21 @@ func (s *sched) prepare(c Change) int32 {
 }
 
 // emit appends a change. obj is the group node whose previous change it
-// must follow (-1 for users); tree is the group it shows under; user is the
-// current user, for the blast radius (-1 for groups and new users).
-func (s *sched) emit(c Change, obj, tree, user int32, deps []int) int {
-	p := s.p
-	id := len(p.changes) + 1
+// must follow (noGroup for users); tree is the group it shows under; user is the
+// current user, for the blast radius (noUser for groups and new users).
+func (s *sched) emit(c Change, obj, tree groupIdx, user userIdx, deps []int) int {
+	id := len(s.out.changes) + 1
 	c.ID = id
-	if obj >= 0 {
+	if obj != noGroup {
 		if l := s.last[obj]; l > 0 {
 			deps = append(deps, l)
 		}
 		s.last[obj] = id
 	}
 	c.After = cleanDeps(deps)
-	p.changes = append(p.changes, c)
-	p.changeNode = append(p.changeNode, tree)
-	p.changeUser = append(p.changeUser, user)
+	s.out.changes = append(s.out.changes, c)
+	s.out.changeNode = append(s.out.changeNode, tree)
+	s.out.changeUser = append(s.out.changeUser, user)
 	return id
 }
 
@@ -567,28 +581,28 @@ func (s *sched) run(oi int32) {
 	case opPlace:
 		s.runPlace(oi)
 	case opUser:
-		if o.node >= 0 && !s.exists[o.node] {
+		if o.node != noGroup && !s.exists[o.node] {
 			s.wait(oi, event{kind: evCreated, node: o.node})
 			return
 		}
 		var deps []int
-		if o.node >= s.p.nExist {
+		if o.node >= s.p.nExisting {
 			deps = append(deps, s.placeBy[o.node])
 		}
 		tree := o.into
-		if tree < 0 && o.user >= 0 {
-			tree = s.p.users[o.user].node
+		if tree == noGroup && o.user != noUser {
+			tree = s.p.users[o.user].group
 		}
-		id := s.emit(s.prep[o.change], -1, tree, o.user, deps)
-		if o.into >= 0 {
+		id := s.emit(s.prep[o.change], noGroup, tree, o.user, deps)
+		if o.into != noGroup {
 			s.active[o.into]++
 		}
-		if o.from >= 0 {
+		if o.from != noGroup {
 			s.leave(o.from, id)
 		}
 		s.finish(oi)
 	case opDeact:
-		id := s.emit(s.prep[o.change], -1, o.from, o.user, nil)
+		id := s.emit(s.prep[o.change], noGroup, o.from, o.user, nil)
 		s.leave(o.from, id)
 		s.finish(oi)
 	case opDelete:
@@ -597,10 +611,10 @@ func (s *sched) run(oi int32) {
 			s.wait(oi, event{kind: evEmptied, node: n})
 			return
 		}
-		par, key := s.spar[n], normalize.Key(s.sname[n])
+		par, key := s.parent[n], normalize.Key(s.name[n])
 		c := s.prep[o.change]
-		c.Name = s.sname[n]
-		id := s.emit(c, n, n, -1, s.outDeps[n])
+		c.Name = s.name[n]
+		id := s.emit(c, n, n, noUser, s.outDeps[n])
 		s.vacate(par, key, n, id)
 		s.exists[n] = false
 		s.kids[par]--
@@ -611,7 +625,7 @@ func (s *sched) run(oi int32) {
 }
 
 // leave records that an active user left group n with change id.
-func (s *sched) leave(n int32, id int) {
+func (s *sched) leave(n groupIdx, id int) {
 	s.active[n]--
 	s.outDeps[n] = append(s.outDeps[n], id)
 	s.checkEmpty(n)
@@ -620,10 +634,10 @@ func (s *sched) leave(n int32, id int) {
 func (s *sched) runPlace(oi int32) {
 	o := &s.ops[oi]
 	n := o.node
-	nd := &s.p.nodes[n]
-	q, fname := nd.fpar, nd.fname
+	nd := &s.p.groups[n]
+	q, fname := nd.finalParent, nd.finalName
 	fkey := normalize.Key(fname)
-	if n >= s.p.nExist {
+	if n >= s.p.nExisting {
 		switch {
 		case !s.exists[q]:
 			s.wait(oi, event{kind: evCreated, node: q})
@@ -635,7 +649,7 @@ func (s *sched) runPlace(oi int32) {
 		}
 		return
 	}
-	par, cname := s.spar[n], s.sname[n]
+	par, cname := s.parent[n], s.name[n]
 	ckey := normalize.Key(cname)
 	if par == q {
 		if cname != fname {
@@ -685,7 +699,7 @@ func (s *sched) runPlace(oi int32) {
 	s.finish(oi)
 }
 
-func (s *sched) renameReason(n int32) string {
+func (s *sched) renameReason(n groupIdx) string {
 	if s.tempNamed[n] {
 		return "its final name, after a temporary one"
 	}
@@ -694,12 +708,12 @@ func (s *sched) renameReason(n int32) string {
 
 // cyclePath returns the groups from q up to (not including) n when q sits
 // below n, so that moving n under q would make a cycle; nil otherwise.
-func (s *sched) cyclePath(n, q int32) []int32 {
+func (s *sched) cyclePath(n, q groupIdx) []groupIdx {
 	depth := 0
-	for x := q; x >= 0; x = s.spar[x] {
+	for x := q; x != noGroup; x = s.parent[x] {
 		if x == n {
-			path := make([]int32, 0, depth)
-			for y := q; y != n; y = s.spar[y] {
+			path := make([]groupIdx, 0, depth)
+			for y := q; y != n; y = s.parent[y] {
 				path = append(path, y)
 			}
 			return path
@@ -709,7 +723,7 @@ func (s *sched) cyclePath(n, q int32) []int32 {
 	return nil
 }
 
-func (s *sched) free(parent int32, key string, n int32) bool {
+func (s *sched) free(parent groupIdx, key string, n groupIdx) bool {
 	for _, o := range s.p.siblings(parent)[key] {
 		if o != n {
 			return false
@@ -718,14 +732,14 @@ func (s *sched) free(parent int32, key string, n int32) bool {
 	return true
 }
 
-func (s *sched) occupy(parent int32, key string, n int32) {
+func (s *sched) occupy(parent groupIdx, key string, n groupIdx) {
 	m := s.p.siblings(parent)
 	m[key] = append(m[key], n)
 }
 
-func (s *sched) vacate(parent int32, key string, n int32, id int) {
+func (s *sched) vacate(parent groupIdx, key string, n groupIdx, id int) {
 	m := s.p.siblings(parent)
-	held := slices.DeleteFunc(m[key], func(x int32) bool { return x == n })
+	held := slices.DeleteFunc(m[key], func(x groupIdx) bool { return x == n })
 	if len(held) > 0 {
 		m[key] = held
 		return
@@ -735,62 +749,62 @@ func (s *sched) vacate(parent int32, key string, n int32, id int) {
 	s.fire(event{kind: evSlot, node: parent, key: key})
 }
 
-func (s *sched) create(n int32) {
+func (s *sched) create(n groupIdx) {
 	p := s.p
-	nd := &p.nodes[n]
-	q, key := nd.fpar, normalize.Key(nd.fname)
+	nd := &p.groups[n]
+	q, key := nd.finalParent, normalize.Key(nd.finalName)
 	deps := []int{s.freedBy[slotKey{q, key}]}
-	if q >= p.nExist {
+	if q >= p.nExisting {
 		deps = append(deps, s.placeBy[q])
 	}
-	r := &p.rows[nd.row]
+	r := &p.groupRows[nd.row]
 	id := s.emit(Change{
-		Action: Create, Kind: KindGroup, Key: r.ext, Name: nd.fname, Parent: p.ref(q),
+		Action: Create, Kind: KindGroup, Key: r.ext, Name: nd.finalName, Parent: p.ref(q),
 		Fields: p.createFields(n), Source: srcOf(r.d.Source), Reason: "new in the export",
-	}, n, n, -1, deps)
+	}, n, n, noUser, deps)
 	s.occupy(q, key, n)
-	s.spar[n], s.sname[n], s.exists[n] = q, nd.fname, true
+	s.parent[n], s.name[n], s.exists[n] = q, nd.finalName, true
 	s.kids[q]++
 	s.placeBy[n] = id
 	s.fire(event{kind: evCreated, node: n})
 }
 
-func (s *sched) rename(n int32, name, reason string) {
+func (s *sched) rename(n groupIdx, name, reason string) {
 	p := s.p
-	par, old := s.spar[n], s.sname[n]
+	par, old := s.parent[n], s.name[n]
 	ok, nk := normalize.Key(old), normalize.Key(name)
 	var deps []int
 	if nk != ok {
 		deps = append(deps, s.freedBy[slotKey{par, nk}])
 	}
 	id := s.emit(Change{
-		Action: Rename, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.nodes[n].g.ID, Name: name,
+		Action: Rename, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: name,
 		Parent: p.ref(par), Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{{Field: FieldName, Before: old, After: name}},
-	}, n, n, -1, deps)
-	s.sname[n] = name
+	}, n, n, noUser, deps)
+	s.name[n] = name
 	if nk != ok {
 		s.occupy(par, nk, n)
 		s.vacate(par, ok, n, id)
 	}
 }
 
-func (s *sched) move(n, q int32, reason string) {
+func (s *sched) move(n, q groupIdx, reason string) {
 	p := s.p
-	par, key := s.spar[n], normalize.Key(s.sname[n])
+	par, key := s.parent[n], normalize.Key(s.name[n])
 	deps := []int{s.freedBy[slotKey{q, key}]}
-	for x := q; x >= 0; x = s.spar[x] {
+	for x := q; x != noGroup; x = s.parent[x] {
 		deps = append(deps, s.placeBy[x])
 	}
 	from := p.ref(par)
 	id := s.emit(Change{
-		Action: Move, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.nodes[n].g.ID, Name: s.sname[n],
+		Action: Move, Kind: KindGroup, Key: p.finalExt(n), ObjectID: p.groups[n].g.ID, Name: s.name[n],
 		Parent: p.ref(q), FromParent: &from, Source: p.source(n), Reason: reason,
 		Fields: []FieldChange{p.groupField(FieldParent, par, q)},
-	}, n, n, -1, deps)
+	}, n, n, noUser, deps)
 	s.occupy(q, key, n)
 	s.vacate(par, key, n, id)
-	s.spar[n] = q
+	s.parent[n] = q
 	s.kids[par]--
 	s.kids[q]++
 	s.placeBy[n] = id
@@ -799,7 +813,7 @@ func (s *sched) move(n, q int32, reason string) {
 	s.fire(event{kind: evMoved, node: n})
 }
 
-func (s *sched) checkEmpty(n int32) {
+func (s *sched) checkEmpty(n groupIdx) {
 	if s.kids[n] == 0 && s.active[n] == 0 {
 		s.fire(event{kind: evEmptied, node: n})
 	}
@@ -814,7 +828,7 @@ func (s *sched) wait(oi int32, ev event) {
 	s.waiters[ev] = append(s.waiters[ev], oi)
 }
 
-func (s *sched) blockOn(oi int32, kind blockKind, parent int32, key string) {
+func (s *sched) blockOn(oi int32, kind blockKind, parent groupIdx, key string) {
 	o := &s.ops[oi]
 	o.block, o.slot = kind, slotKey{parent, key}
 	s.wait(oi, event{kind: evSlot, node: parent, key: key})
@@ -841,7 +855,7 @@ func (s *sched) wake(oi int32) {
 	heap.Push(&s.ready, oi)
 }
 
-func (s *sched) pendingNode(n int32) bool {
+func (s *sched) pendingNode(n groupIdx) bool {
 	if k := s.placeOp[n]; k >= 0 && !s.ops[k].done {
 		return true
 	}
@@ -864,11 +878,11 @@ func (s *sched) breakDeadlock() bool {
 		switch o.block {
 		case blockFinal:
 			for _, m := range slices.Clone(s.p.siblings(o.slot.parent)[o.slot.key]) {
-				if m == n || m >= s.p.nExist || !s.pendingNode(m) {
+				if m == n || m >= s.p.nExisting || !s.pendingNode(m) {
 					continue
 				}
-				s.rename(m, s.tempName(m, s.spar[m], -1),
-					fmt.Sprintf("temporary name, so that %s can take the name %q first (a swap or a cycle of names)", s.p.label(n), s.sname[m]))
+				s.rename(m, s.tempName(m, s.parent[m], noGroup),
+					fmt.Sprintf("temporary name, so that %s can take the name %q first (a swap or a cycle of names)", s.p.label(n), s.name[m]))
 				s.tempNamed[m] = true
 				s.wake(e.op)
 				if k := s.placeOp[m]; k >= 0 {
@@ -890,9 +904,9 @@ func (s *sched) breakDeadlock() bool {
 // then the final name.
 func (s *sched) viaTemp(oi int32) bool {
 	n := s.ops[oi].node
-	nd := &s.p.nodes[n]
-	q, fname := nd.fpar, nd.fname
-	par, cname := s.spar[n], s.sname[n]
+	nd := &s.p.groups[n]
+	q, fname := nd.finalParent, nd.finalName
+	par, cname := s.parent[n], s.name[n]
 	if par == q || !s.exists[q] || s.cyclePath(n, q) != nil || !s.free(q, normalize.Key(fname), n) ||
 		s.free(par, normalize.Key(fname), n) || s.free(q, normalize.Key(cname), n) {
 		s.wake(oi) // no longer blocked that way: it looks again
@@ -908,13 +922,13 @@ func (s *sched) viaTemp(oi int32) bool {
 }
 
 // tempName derives a temporary name from the group's key: the same plan
-// always picks the same one. It is free under a (and b, when b >= 0), now
+// always picks the same one. It is free under a (and b, unless it is noGroup), now
 // and after the plan.
-func (s *sched) tempName(n, a, b int32) string {
-	base := s.p.nodes[n].g.Name
+func (s *sched) tempName(n, a, b groupIdx) string {
+	base := s.p.groups[n].g.Name
 	key := s.p.finalExt(n)
 	if key == "" {
-		key = strconv.FormatInt(s.p.nodes[n].g.ID, 10)
+		key = strconv.FormatInt(s.p.groups[n].g.ID, 10)
 	}
 	for attempt := 0; ; attempt++ {
 		h := fnv.New32a()
@@ -924,7 +938,7 @@ func (s *sched) tempName(n, a, b int32) string {
 		}
 		name := fmt.Sprintf("%s (renaming %04x)", base, h.Sum32()&0xffff)
 		k := normalize.Key(name)
-		if k != normalize.Key(s.sname[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b < 0 || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
+		if k != normalize.Key(s.name[n]) && s.free(a, k, n) && !s.finalKeys[slotKey{a, k}] && (b == noGroup || s.free(b, k, n) && !s.finalKeys[slotKey{b, k}]) {
 			return name
 		}
 	}
@@ -946,8 +960,8 @@ func (s *sched) giveUp() {
 		}
 		node := o.node
 		if o.kind == opPlace {
-			nd := &p.nodes[o.node]
-			c = Change{Action: Move, Kind: KindGroup, Key: p.finalExt(o.node), Name: nd.fname, Parent: p.ref(nd.fpar), Source: p.source(o.node)}
+			nd := &p.groups[o.node]
+			c = Change{Action: Move, Kind: KindGroup, Key: p.finalExt(o.node), Name: nd.finalName, Parent: p.ref(nd.finalParent), Source: p.source(o.node)}
 			if nd.g == nil {
 				c.Action = Create
 			} else {
@@ -956,7 +970,7 @@ func (s *sched) giveUp() {
 		}
 		c.Reason = "refused: no order of the changes keeps every step valid"
 		c.After = nil
-		p.refuse(c, node)
+		s.refuse(c, node)
 		o.done = true
 	}
 	s.pending = 0
