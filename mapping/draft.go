@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/nearest"
 )
 
 // Drafting a mapping (`convirza-sync init`): the header of each export is
@@ -121,7 +122,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 }) {
 	byKey := map[string]int{}
 	for i, h := range header {
-		k := alnum(strings.ToLower(h))
+		k := nearest.Alnum(strings.ToLower(h))
 		if _, dup := byKey[k]; !dup && k != "" {
 			byKey[k] = i
 		}
@@ -130,7 +131,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 	col := map[string]int{}
 	for _, c := range conv {
 		for _, n := range c.names {
-			if i, ok := byKey[alnum(strings.ToLower(n))]; ok && !used[i] {
+			if i, ok := byKey[nearest.Alnum(strings.ToLower(n))]; ok && !used[i] {
 				col[c.field] = i
 				used[i] = true
 				break
@@ -178,7 +179,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 				b.WriteString("  # The export's role words that Convirza does not know: map each to admin, standard or readonly.\n  roles:\n")
 				for _, w := range words {
 					best := "standard"
-					if s := suggest(w, []string{"admin", "readonly"}); len(s) > 0 {
+					if s := nearest.Words(w, []string{"admin", "readonly"}); len(s) > 0 {
 						best = s[0]
 					}
 					fmt.Fprintf(b, "    %s: %s\n", yamlKey(w), best)
