@@ -102,13 +102,5 @@ func unknownRole(v string) string {
 		hint = "; the nearest is " + best
 	}
 	return fmt.Sprintf("unknown role %q (Convirza's roles are admin, standard and readonly%s): to map it, add to the mapping\n  users:\n    roles:\n      %s: %s",
-		v, hint, yamlKey(v), best)
-}
-
-// yamlKey quotes a mapping key when YAML needs it.
-func yamlKey(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`") || strings.TrimSpace(s) != s {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
+		v, hint, nearest.YAMLKey(v), best)
 }

@@ -94,7 +94,7 @@ func Draft(opts DraftOptions) ([]byte, error) {
 		fmt.Fprintf(&b, "delimiter: %q\n", opts.Delimiter)
 	}
 	if opts.Sheet != "" {
-		fmt.Fprintf(&b, "sheet: %s\n", yamlKey(opts.Sheet))
+		fmt.Fprintf(&b, "sheet: %s\n", nearest.YAMLKey(opts.Sheet))
 	}
 	if opts.GroupsPath != "" {
 		header, rows, err := l.sample(opts.GroupsPath)
@@ -158,7 +158,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 			fmt.Fprintf(b, "    # %s: (no column recognised)\n", c.field)
 			continue
 		}
-		line := fmt.Sprintf("    %s: %s", c.field, yamlKey(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))))
+		line := fmt.Sprintf("    %s: %s", c.field, nearest.YAMLKey(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))))
 		if ex := example(rows, i); ex != "" {
 			line = fmt.Sprintf("%-48s # e.g. %s", line, ex)
 		}
@@ -182,7 +182,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 					if s := nearest.Words(w, []string{"admin", "readonly"}); len(s) > 0 {
 						best = s[0]
 					}
-					fmt.Fprintf(b, "    %s: %s\n", yamlKey(w), best)
+					fmt.Fprintf(b, "    %s: %s\n", nearest.YAMLKey(w), best)
 				}
 			}
 		}

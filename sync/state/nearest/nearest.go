@@ -10,6 +10,7 @@ package nearest
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -96,4 +97,14 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// YAMLKey quotes a word for the mapping line a suggestion shows, when YAML
+// needs it (block or flow style): "Food & Beverage" and "a: b" are quoted,
+// "Restaurant" is not.
+func YAMLKey(s string) string {
+	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`") || strings.TrimSpace(s) != s {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -52,3 +52,14 @@ func BenchmarkWords(b *testing.B) {
 		Words("Restaurant", names)
 	}
 }
+
+func TestYAMLKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Restaurant": "Restaurant", "Food & Beverage": `"Food & Beverage"`, "a: b": `"a: b"`, "": `""`,
+		" padded": `" padded"`, "{x}": `"{x}"`, "Straße": "Straße",
+	} {
+		if got := YAMLKey(in); got != want {
+			t.Errorf("YAMLKey(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
