@@ -95,6 +95,27 @@ func isWordByte(c byte) bool {
 // ProblemsFew is how many problems of each kind WriteProblems shows.
 const ProblemsFew = 3
 
+// ProblemsShown says how much of kinds a list capped at max problems shows
+// (0: all): one count per kind listed, the first kinds first, each at most
+// ProblemsFew. Kinds past the end of the result are only counted.
+func ProblemsShown(kinds []ProblemKind, max int) []int {
+	shown := make([]int, 0, len(kinds))
+	budget := max
+	for _, k := range kinds {
+		if max <= 0 {
+			shown = append(shown, len(k.Problems))
+			continue
+		}
+		if budget <= 0 {
+			break
+		}
+		n := min(len(k.Problems), ProblemsFew, budget)
+		budget -= n
+		shown = append(shown, n)
+	}
+	return shown
+}
+
 // WriteProblems writes problems grouped by kind: each kind's count, then
 // its first few problems in full (file:line and message), at most max
 // problems in all (0: every problem, still grouped). What is left out is
@@ -102,25 +123,11 @@ const ProblemsFew = 3
 func WriteProblems(w io.Writer, ps []state.Problem, max int) error {
 	ew := newErrWriter(w)
 	kinds := ProblemKinds(ps)
-	budget := max
-	for i, k := range kinds {
-		if max > 0 && budget <= 0 {
-			rest := 0
-			for _, k := range kinds[i:] {
-				rest += len(k.Problems)
-			}
-			ew.str("  … and ", plural(len(kinds)-i, "more kind", "more kinds"), " (", plural(rest, "problem", "problems"), ")\n")
-			break
-		}
+	shown := ProblemsShown(kinds, max)
+	for i, k := range kinds[:len(shown)] {
 		ew.str("  ", num(len(k.Problems)), " × ", k.Label, "\n")
-		show := len(k.Problems)
-		if max > 0 {
-			show = min(show, ProblemsFew, budget)
-			budget -= show
-		}
-		for _, p := range k.Problems[:show] {
-			lines := strings.Split(p.Error(), "\n")
-			for j, l := range lines {
+		for _, p := range k.Problems[:shown[i]] {
+			for j, l := range strings.Split(p.Error(), "\n") {
 				pad := "      "
 				if j == 0 {
 					pad = "    "
@@ -128,9 +135,16 @@ func WriteProblems(w io.Writer, ps []state.Problem, max int) error {
 				ew.str(pad, clean(l), "\n")
 			}
 		}
-		if n := len(k.Problems) - show; n > 0 {
+		if n := len(k.Problems) - shown[i]; n > 0 {
 			ew.str("    … and ", num(n), " more\n")
 		}
+	}
+	if rest := kinds[len(shown):]; len(rest) > 0 {
+		n := 0
+		for _, k := range rest {
+			n += len(k.Problems)
+		}
+		ew.str("  … and ", plural(len(rest), "more kind", "more kinds"), " (", plural(n, "problem", "problems"), ")\n")
 	}
 	if err := ew.flush(); err != nil {
 		return fmt.Errorf("write the problems: %w", err)
