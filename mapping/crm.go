@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/nearest"
 	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
@@ -91,23 +92,15 @@ func (m *Mapping) roleSynonyms() map[string]state.Role {
 // unknownRole is the message for a role no rule reads: the nearest
 // Convirza role, and the mapping line that would map the CRM word.
 func unknownRole(v string) string {
-	best, nearest := "standard", ""
-	if s := suggest(v, []string{"admin", "standard", "readonly"}); len(s) > 0 {
+	best, hint := "standard", ""
+	if s := nearest.Words(v, []string{"admin", "standard", "readonly"}); len(s) > 0 {
 		best = s[0]
-	} else if s := suggest(v, []string{"administrator", "viewer", "read only"}); len(s) > 0 {
+	} else if s := nearest.Words(v, []string{"administrator", "viewer", "read only"}); len(s) > 0 {
 		best = map[string]string{"administrator": "admin", "viewer": "readonly", "read only": "readonly"}[s[0]]
 	}
 	if best != "standard" || strings.Contains(strings.ToLower(v), "standard") {
-		nearest = "; the nearest is " + best
+		hint = "; the nearest is " + best
 	}
 	return fmt.Sprintf("unknown role %q (Convirza's roles are admin, standard and readonly%s): to map it, add to the mapping\n  users:\n    roles:\n      %s: %s",
-		v, nearest, yamlKey(v), best)
-}
-
-// yamlKey quotes a mapping key when YAML needs it.
-func yamlKey(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`") || strings.TrimSpace(s) != s {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
+		v, hint, nearest.YAMLKey(v), best)
 }

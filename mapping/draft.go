@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/nearest"
 )
 
 // Drafting a mapping (`convirza-sync init`): the header of each export is
@@ -93,7 +94,7 @@ func Draft(opts DraftOptions) ([]byte, error) {
 		fmt.Fprintf(&b, "delimiter: %q\n", opts.Delimiter)
 	}
 	if opts.Sheet != "" {
-		fmt.Fprintf(&b, "sheet: %s\n", yamlKey(opts.Sheet))
+		fmt.Fprintf(&b, "sheet: %s\n", nearest.YAMLKey(opts.Sheet))
 	}
 	if opts.GroupsPath != "" {
 		header, rows, err := l.sample(opts.GroupsPath)
@@ -121,7 +122,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 }) {
 	byKey := map[string]int{}
 	for i, h := range header {
-		k := alnum(strings.ToLower(h))
+		k := nearest.Alnum(strings.ToLower(h))
 		if _, dup := byKey[k]; !dup && k != "" {
 			byKey[k] = i
 		}
@@ -130,7 +131,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 	col := map[string]int{}
 	for _, c := range conv {
 		for _, n := range c.names {
-			if i, ok := byKey[alnum(strings.ToLower(n))]; ok && !used[i] {
+			if i, ok := byKey[nearest.Alnum(strings.ToLower(n))]; ok && !used[i] {
 				col[c.field] = i
 				used[i] = true
 				break
@@ -157,7 +158,7 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 			fmt.Fprintf(b, "    # %s: (no column recognised)\n", c.field)
 			continue
 		}
-		line := fmt.Sprintf("    %s: %s", c.field, yamlKey(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))))
+		line := fmt.Sprintf("    %s: %s", c.field, nearest.YAMLKey(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))))
 		if ex := example(rows, i); ex != "" {
 			line = fmt.Sprintf("%-48s # e.g. %s", line, ex)
 		}
@@ -178,10 +179,10 @@ func draftSection(b *bytes.Buffer, sec string, header []string, rows [][]string,
 				b.WriteString("  # The export's role words that Convirza does not know: map each to admin, standard or readonly.\n  roles:\n")
 				for _, w := range words {
 					best := "standard"
-					if s := suggest(w, []string{"admin", "readonly"}); len(s) > 0 {
+					if s := nearest.Words(w, []string{"admin", "readonly"}); len(s) > 0 {
 						best = s[0]
 					}
-					fmt.Fprintf(b, "    %s: %s\n", yamlKey(w), best)
+					fmt.Fprintf(b, "    %s: %s\n", nearest.YAMLKey(w), best)
 				}
 			}
 		}

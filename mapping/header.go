@@ -2,11 +2,10 @@ package mapping
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/convirza-sync/convirza-sync/sync/state/nearest"
 	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
@@ -83,7 +82,7 @@ func resolveHeader(sec *section, header []string, file string, line int, comma r
 		}
 		for i := range missing {
 			if sep == 0 { // else the one cell is the whole line: no suggestion from it
-				missing[i].Suggestions = suggest(missing[i].Column, free)
+				missing[i].Suggestions = nearest.Words(missing[i].Column, free)
 			}
 		}
 		msg := fmt.Sprintf("the header lacks %d mapped column", len(missing))
@@ -101,87 +100,10 @@ func resolveHeader(sec *section, header []string, file string, line int, comma r
 	return lay, nil
 }
 
-// suggest returns up to three of the candidates that look like want: the
-// same letters and digits, or a small edit distance, or one containing the
-// other.
-func suggest(want string, candidates []string) []string {
-	type scored struct {
-		s     string
-		score int
-	}
-	w := strings.ToLower(want)
-	wa := alnum(w)
-	var out []scored
-	for _, c := range candidates {
-		l := strings.ToLower(c)
-		ca := alnum(l)
-		score := -1
-		switch {
-		case ca == wa && ca != "":
-			score = 0
-		default:
-			d := levenshtein(w, l)
-			limit := max(2, len([]rune(w))/4)
-			if d <= limit {
-				score = d
-			} else if len(wa) >= 3 && len(ca) >= 3 && (strings.Contains(ca, wa) || strings.Contains(wa, ca)) {
-				score = limit + 1 + abs(len(ca)-len(wa))
-			}
-		}
-		if score >= 0 {
-			out = append(out, scored{c, score})
-		}
-	}
-	slices.SortStableFunc(out, func(a, b scored) int { return a.score - b.score })
-	var res []string
-	for i := 0; i < len(out) && i < 3; i++ {
-		res = append(res, out[i].s)
-	}
-	return res
-}
-
 // didYouMean formats the best suggestion for an unknown name.
 func didYouMean(got string, names []string) string {
-	if s := suggest(got, names); len(s) > 0 {
+	if s := nearest.Words(got, names); len(s) > 0 {
 		return fmt.Sprintf(" (did you mean %q?)", s[0])
 	}
 	return ""
-}
-
-func alnum(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/nearest"
 )
 
 // lineCounter counts the lines of what a json.Decoder reads, so that an
@@ -331,7 +332,7 @@ func (j *jsonFile) missingKeys(k kind, sec *section, ks *jsonKeys, line int) *Fi
 		free = append(free, ks.seen[hk])
 	}
 	for i := range missing {
-		missing[i].Suggestions = suggest(missing[i].Column, free)
+		missing[i].Suggestions = nearest.Words(missing[i].Column, free)
 	}
 	msg := fmt.Sprintf("no object of the %s array carries %d mapped key", k.plural(), len(missing))
 	if len(missing) > 1 {

@@ -458,13 +458,17 @@ func writePlanFile(path string, p *plan.Plan, key []byte) error {
 	return report.WriteFile(path, func(w io.Writer) error { return report.JSON(w, &sealed) })
 }
 
-// showPlan prints the plan on stdout: the text tree, or with --output json
-// the plan document.
+// stdoutLines is how long the text plan on stdout may be before it folds
+// into per-branch counts; a --report file is always whole.
+const stdoutLines = 400
+
+// showPlan prints the plan on stdout: the text tree, folded past
+// stdoutLines, or with --output json the plan document.
 func showPlan(e *env, c *config, p *plan.Plan) error {
 	if c.output == "json" {
 		return report.JSON(e.stdout, p)
 	}
-	return report.Text(e.stdout, p, report.TextOptions{Color: e.color(e.stdoutTTY)})
+	return report.Text(e.stdout, p, report.TextOptions{Color: e.color(e.stdoutTTY), MaxLines: stdoutLines})
 }
 
 // blockedError explains why a plan is not applied.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,30 +150,19 @@ func loadExport(e *env, c *config, rootExt string) (*state.DesiredState, error) 
 	})
 	if err != nil {
 		if ds != nil {
-			printProblems(e.stderr, ds.Invalid, c.maxErrors)
+			showProblems(e, c, ds.Invalid, planFullList)
 		}
 		return nil, err
-	}
-	for _, w := range ds.Warnings {
-		e.log.Warn().Str("at", w.Source.String()).Str("column", w.Column).Msg(w.Message)
 	}
 	return ds, nil
 }
 
+// planFullList says where plan and sync list every row problem.
+const planFullList = "all of them in --report FILE and --results FILE"
+
 // needsIndustries reports whether any row names an industry by name.
 func needsIndustries(ds *state.DesiredState) bool {
 	return slices.ContainsFunc(ds.Groups, func(g state.DesiredGroup) bool { return g.Industry != nil })
-}
-
-// printProblems lists at most max problems, and how many more there are.
-func printProblems(w io.Writer, ps []state.Problem, max int) {
-	for i, p := range ps {
-		if i == max && max > 0 {
-			fmt.Fprintf(w, "… and %d more problems\n", len(ps)-max)
-			return
-		}
-		fmt.Fprintf(w, "%s: %s\n", p.Severity, p.Error())
-	}
 }
 
 // planNeedsIndustries reports whether a stale check must compare industries.
@@ -220,11 +208,16 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 			return nil, err
 		}
 	}
+	showProblems(e, c, ds.Warnings, planFullList)
 	opts.Account = plan.Account{APIURL: s.apiURL}
 	opts.PhoneRegion = ds.PhoneRegion // the mapping's phone_region, read once by the loader
 	p, err := plan.Calculate(ds, cur, opts)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	showProblems(e, c, p.Invalid, planFullList)
+	if err := checkSomethingValid(ds, p); err != nil {
+		return nil, err
 	}
 	// The digest every report shows; the plan file carries it too, and a
 	// signature when a plan key is set (writePlanFile).
@@ -232,4 +225,19 @@ func makePlan(ctx context.Context, e *env, c *config, s *session) (*plan.Plan, e
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkSomethingValid refuses a plan whose every row is invalid: with no
+// valid row the export is empty, and an empty export is always an error
+// (DESIGN.md), --max-invalid and --force notwithstanding.
+func checkSomethingValid(ds *state.DesiredState, p *plan.Plan) error {
+	if len(p.Invalid) == 0 {
+		return nil
+	}
+	rows := len(ds.Groups) + len(ds.Users) + mapping.Problems(ds).InvalidRows
+	bad := mapping.Problems(&state.DesiredState{Invalid: p.Invalid}).InvalidRows
+	if bad < rows {
+		return nil
+	}
+	return fmt.Errorf("every one of the export's %d rows is invalid, so nothing of it can be synced: an empty export is always an error, nothing was written", rows)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/convirza-sync/convirza-sync/mapping"
+	"github.com/convirza-sync/convirza-sync/sync/report"
 	"github.com/convirza-sync/convirza-sync/sync/state"
 )
 
@@ -69,8 +70,23 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 			return err
 		}
 	} else {
-		printProblems(e.stdout, ds.Invalid, len(ds.Invalid))
-		printProblems(e.stdout, ds.Warnings, len(ds.Warnings))
+		for _, ps := range [][]state.Problem{ds.Invalid, ds.Warnings} {
+			if len(ps) == 0 {
+				continue
+			}
+			what := "Errors"
+			if ps[0].Severity == state.SeverityWarning {
+				what = "Warnings"
+			}
+			fmt.Fprintf(e.stdout, "%s, by kind", what)
+			if c.maxErrors > 0 && len(ps) > c.maxErrors {
+				fmt.Fprintf(e.stdout, " (at most %d shown: --max-errors; --output json lists them all)", c.maxErrors)
+			}
+			fmt.Fprintln(e.stdout, ":")
+			if err := report.WriteProblems(e.stdout, ps, c.maxErrors); err != nil {
+				return err
+			}
+		}
 		if loadErr == nil {
 			fmt.Fprintln(e.stdout, sum.String())
 		}

@@ -91,6 +91,7 @@ type planner struct {
 		id         int64
 		ok         bool
 	} // the last industry resolved
+	indHints  map[string]string // an unknown industry word -> its message (suggest.go)
 	roleMemo  map[state.Role]state.Role
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
@@ -591,7 +592,7 @@ func (p *planner) matchGroup(i rowIdx) {
 	case d.Industry != nil:
 		id, name, ok := p.resolveIndustry(*d.Industry)
 		if !ok {
-			p.groupProblem(i, "industry", "unknown industry %q", strings.TrimSpace(*d.Industry))
+			p.groupProblem(i, "industry", "%s", p.unknownIndustry(*d.Industry))
 			return
 		}
 		r.hasInd, r.indID, r.indName = true, id, name

@@ -146,7 +146,7 @@ func TestCalculateRules(t *testing.T) {
 				return des(a, dg("B", "B", "A"))
 			}(),
 			want: []string{
-				`invalid group A [industry]: unknown industry "Widgets"`,
+				`invalid group A [industry]: unknown industry "Widgets" (Convirza has no industry like it): to map it, add to the mapping's groups: industries: {Widgets: NAME}, with NAME one of Convirza's 3 industries`,
 				`invalid group B [parent_ext_id]: parent row "A" is invalid`,
 			},
 		},
@@ -430,7 +430,7 @@ func TestCalculateRules(t *testing.T) {
 			want: []string{
 				"1 create group K {org_unit_ext_id=K org_unit_name=K org_unit_parent_id=1}",
 				"2 create user new@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=new@x.com} under new K after [1]",
-				`invalid group A [industry]: unknown industry "Widgets"`,
+				`invalid group A [industry]: unknown industry "Widgets" (Convirza has no industry like it): to map it, add to the mapping's groups: industries: {Widgets: NAME}, with NAME one of Convirza's 3 industries`,
 			},
 		},
 		{

@@ -283,3 +283,12 @@ func trippedNames(p *plan.Plan) []string {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// noChanges is the line of a plan without changes: Convirza matches the
+// export, or only its valid rows when invalid ones were skipped.
+func noChanges(p *plan.Plan) string {
+	if len(p.Invalid) > 0 {
+		return "No changes for the valid rows, but " + plural(len(p.Invalid), "invalid row was", "invalid rows were") + " skipped: Convirza does not match the whole export."
+	}
+	return "No changes: Convirza already matches the export."
+}

@@ -147,6 +147,7 @@ type htmlPage struct {
 	BarsH     int
 	Unchanged plan.Counts
 	Extra     string
+	NoChanges string // the line of a plan without changes
 
 	Tree         []*htmlNode
 	Outside      []*htmlChange
@@ -340,6 +341,7 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 		extra = append(extra, "skipped: "+plural(len(p.Invalid), "invalid row", "invalid rows"))
 	}
 	pg.Extra = strings.Join(extra, " · ")
+	pg.NoChanges = noChanges(p)
 
 	var byChange map[int]*htmlResult
 	if pg.Results {

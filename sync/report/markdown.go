@@ -133,7 +133,7 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 
 	fmt.Fprintf(b, "### Summary: %s\n\n", plural(t.total, "change", "changes"))
 	if t.total == 0 {
-		b.WriteString("No changes: Convirza already matches the export.\n\n")
+		b.WriteString(mdEscape(noChanges(p)) + "\n\n")
 	} else {
 		acts := t.actions()
 		b.WriteString("| kind |")

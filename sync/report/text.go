@@ -15,6 +15,13 @@ type TextOptions struct {
 	// asks whether stdout is a terminal); a report written to a file has
 	// none.
 	Color bool
+	// MaxLines, when above 0, folds a plan whose text would take more
+	// lines: the tree shows one line per group with the counts of the
+	// changes below it, opened breadth first while the lines allow; the
+	// long lists show their first entries and counts; the end says how to
+	// get the whole plan. The command line sets it for stdout only: a
+	// report written to a file is always complete.
+	MaxLines int
 }
 
 // The ANSI styles of the text report.
@@ -50,7 +57,7 @@ func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
 	if p == nil {
 		return fmt.Errorf("write text report: no plan")
 	}
-	r := &textReport{ew: newErrWriter(w), color: o.Color}
+	r := &textReport{ew: newErrWriter(w), color: o.Color, maxLines: o.MaxLines}
 	r.render(p)
 	if err := r.ew.flush(); err != nil {
 		return fmt.Errorf("write text report: %w", err)
@@ -59,8 +66,9 @@ func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
 }
 
 type textReport struct {
-	ew    *errWriter
-	color bool
+	ew       *errWriter
+	color    bool
+	maxLines int
 }
 
 // paint wraps s in an ANSI style when colours are on.
@@ -114,7 +122,18 @@ func (r *textReport) render(p *plan.Plan) {
 	r.header(p)
 	m := build(p)
 	if len(p.Changes) == 0 {
-		r.ew.str("\nNo changes: Convirza already matches the export.\n")
+		r.ew.str("\n", noChanges(p), "\n")
+	}
+	folded := r.maxLines > 0 && textLines(p, m, r.maxLines) > r.maxLines
+	if folded {
+		if len(m.tops) > 0 && len(p.Changes) > 0 {
+			r.foldedTree(m, max(r.maxLines-foldReserve(p, m), 10))
+		}
+		r.foldedLists(p, m)
+		r.summary(p)
+		r.gates(p)
+		r.ew.str("\n", r.paint(ansiBold, "The plan is folded to fit a terminal: the whole plan, every change with its fields and every skipped row, is in a report file: --report plan.txt (or .md, .html, .json, .csv)."), "\n")
+		return
 	}
 	if len(m.tops) > 0 && len(p.Changes) > 0 {
 		r.ew.str("\n")
