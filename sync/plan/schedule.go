@@ -396,7 +396,7 @@ func (p *planner) buildUserOps(s *sched) {
 		if !r.kept {
 			continue
 		}
-		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
+		base := Change{Kind: KindUser, Key: p.rowKey(r), ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
 		if len(denied) > 0 {
 			c := base
 			c.Action, c.Fields = Update, denied
@@ -481,7 +481,7 @@ func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 	}
 	sortFields(fs)
 	return Change{
-		Action: Create, Kind: KindUser, Key: r.key, Name: r.email(), Parent: p.ref(t), Fields: fs,
+		Action: Create, Kind: KindUser, Key: p.rowKey(r), Name: r.email(), Parent: p.ref(t), Fields: fs,
 		Source: srcOf(r.d.Source), NewUser: true, Reason: "new in the export",
 	}
 }
