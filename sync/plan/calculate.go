@@ -93,6 +93,10 @@ type planner struct {
 		ok         bool
 	} // the last industry resolved
 	roleMemo  map[state.Role]state.Role
+	lastRole  struct {
+		in, out state.Role
+		set     bool
+	} // the last role canonRole read
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
@@ -133,7 +137,7 @@ type groupNode struct {
 }
 
 type currentUser struct {
-	u     *state.User
+	at    int32 // its index in CurrentState.Users (see planner.user)
 	group groupIdx
 	row   userRowIdx // the export row matched to it, or noUserRow
 	// lost marks an inactive user whose group is not a live group of the
@@ -177,6 +181,11 @@ type userRow struct {
 	invalid  bool
 	emailFix bool // matched by email although users match by user_ext_id
 }
+
+// user is the Convirza user of a current user. The table holds its index
+// rather than a pointer, so that the garbage collector has nothing to scan
+// in a million entries.
+func (p *planner) user(cu *currentUser) *state.User { return &p.c.Users[cu.at] }
 
 func (r *userRow) email() string { return strings.TrimSpace(r.d.Email) }
 
@@ -376,10 +385,10 @@ func indexCurrent(c *state.CurrentState, room int) (currentIndex, error) {
 			// An inactive user whose group is gone: a mirror run deactivated
 			// it, then deleted its group (a group with active users cannot
 			// be deleted). It still holds its username, so it must be found.
-			ix.users = append(ix.users, currentUser{u: u, group: rootGroup, row: noUserRow, lost: true})
+			ix.users = append(ix.users, currentUser{at: int32(i), group: rootGroup, row: noUserRow, lost: true})
 			continue
 		}
-		ix.users = append(ix.users, currentUser{u: u, group: n, row: noUserRow})
+		ix.users = append(ix.users, currentUser{at: int32(i), group: n, row: noUserRow})
 		ix.groups[n].users++
 		if u.Active() {
 			ix.groups[n].active++
@@ -735,11 +744,11 @@ func (p *planner) matchUserRows() {
 		}
 		return keyjoin.Hashes(len(p.d.Users), func(i int32) string { return keyjoin.UserKey(&p.d.Users[i], match) }, scratch)
 	}
-	curKey := func(i int32) string { return keyjoin.CurrentKey(p.users[i].u, match) }
+	curKey := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), match) }
 	byKey := keyjoin.New(keyjoin.Hashes(len(p.users), curKey, scratch), rowSide(false), len(p.userRows))
 	// Under user_ext_id, a row that no ext id matches is matched by email:
 	// that join is made when the first such row needs it.
-	emailOf := func(i int32) string { return keyjoin.CurrentKey(p.users[i].u, state.MatchEmail) }
+	emailOf := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), state.MatchEmail) }
 	var byEmail *keyjoin.Join
 	emailJoin := func() *keyjoin.Join {
 		if byEmail == nil {
@@ -787,8 +796,8 @@ func (p *planner) matchUserRows() {
 		if !ok && match == state.MatchExtID {
 			ek := keyjoin.UserEmailKey(du)
 			if e, found, dupEmail := emailJoin().Match(int32(i), ek, emailOf); found {
-				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
-					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
+				if other := strings.TrimSpace(p.user(&p.users[e]).ExtID); other != "" {
+					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.user(&p.users[e]).ID, other)
 					continue
 				}
 				u, ok, r.emailFix = userIdx(e), true, true
@@ -961,19 +970,19 @@ func (p *planner) computeFinals() []groupIdx {
 // whether the user is active then.
 func (p *planner) userFinal(i userIdx, deletesOn bool) (groupIdx, bool) {
 	cu := &p.users[i]
-	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
+	caller := p.c.CallerUserID != 0 && p.user(cu).ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	if cu.row == noUserRow || p.userRows[cu.row].invalid {
 		if cu.row == noUserRow && deletesOn && !caller {
 			return cu.group, false
 		}
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	r := &p.userRows[cu.row]
 	if !r.kept {
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	if r.target != noGroup && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
@@ -1003,7 +1012,7 @@ func (p *planner) computeDeletes(deletesOn bool) {
 		g, active := p.userFinal(userIdx(i), deletesOn)
 		if active && g < p.nExisting {
 			remain[g]++
-			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
+			if p.c.CallerUserID != 0 && p.user(&p.users[i]).ID == p.c.CallerUserID {
 				callerIn = g
 			}
 		}
