@@ -261,30 +261,49 @@ func (l *loader) finishGroups() {
 func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string)) {
 	s := &l.g
 	rows := s.rows
-	// one pass over an open-addressing index of (parent, name key): the
-	// built-in map with a struct key took a third of the load
-	keys := make([]string, len(rows))
-	first := newKeyIndex(len(rows), func(i int32) string { return keys[i] })
-	first.tag = func(i int32) int32 { return parent[i] }
-	var others map[int32][]int32
-	var order []int32
+	// (parent, name key) pairs hashed and sorted by keyjoin, so that the
+	// copies of a pair sit side by side: a million inserts into a hash
+	// table were a cache miss each. A tidy ASCII name is folded and hashed
+	// on the stack, without the string normalize.Key would make.
+	var folded []string // normalize.Key of the names off the fast path, per row
+	fast := func(i int32) bool { return folded == nil || folded[i] == "" }
+	idx := make([]state.KeyHash, 0, len(rows))
+	var lower [256]byte
 	for i := range rows {
-		if s.bad[i] || rows[i].Name == "" || parent[i] < 0 && rows[i].ParentExtID != "" {
+		name := rows[i].Name
+		if s.bad[i] || name == "" || parent[i] < 0 && rows[i].ParentExtID != "" {
 			continue
 		}
-		keys[i] = normalize.Key(rows[i].Name)
-		j, dup := first.insertTagged(keys[i], parent[i], int32(i))
-		if !dup {
-			continue
+		var h uint64
+		if n, ok := foldASCII(name, lower[:]); ok {
+			h = keyjoin.HashBytes(lower[:n])
+		} else {
+			if folded == nil {
+				folded = make([]string, len(rows))
+			}
+			folded[i] = normalize.Key(name)
+			h = keyjoin.Hash(folded[i])
 		}
-		if others == nil {
-			others = map[int32][]int32{}
-		}
-		if others[j] == nil {
-			order = append(order, j)
-		}
-		others[j] = append(others[j], int32(i))
+		h ^= (uint64(uint32(parent[i])) + 1) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+		idx = append(idx, state.KeyHash{Hash: h, Index: int32(i)})
 	}
+	idx = keyjoin.Sort(idx, make([]state.KeyHash, len(idx)))
+	same := func(a, b int32) bool {
+		if parent[a] != parent[b] {
+			return false
+		}
+		if fast(a) && fast(b) {
+			return strings.EqualFold(rows[a].Name, rows[b].Name) // ASCII both
+		}
+		return normalize.Key(rows[a].Name) == normalize.Key(rows[b].Name)
+	}
+	others := map[int32][]int32{}
+	var order []int32
+	keyjoin.DupsFunc(idx, same, func(set []int32) {
+		order = append(order, set[0])
+		others[set[0]] = set[1:]
+	})
 	for _, j := range order {
 		copies := append([]int32{j}, others[j]...)
 		under := "the root"
@@ -448,4 +467,24 @@ func (l *loader) userKeys(byEmail, byExt []state.KeyHash) *state.UserKeys {
 		x.ByKey = keyjoin.Keep(byEmail, keep)
 	}
 	return x
+}
+
+// foldASCII writes the lower case of a tidy ASCII name (no space at its
+// ends, none doubled, no control characters) into buf, which is then its
+// normalize.Key; ok is false for any other name.
+func foldASCII(s string, buf []byte) (int, bool) {
+	if len(s) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80, c < ' ', c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '):
+			return 0, false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return len(s), true
 }

@@ -32,6 +32,9 @@ var seed = maphash.MakeSeed()
 // Hash is the hash of a key.
 func Hash(k string) uint64 { return maphash.String(seed, k) }
 
+// HashBytes is Hash of a key held in bytes.
+func HashBytes(k []byte) uint64 { return maphash.Bytes(seed, k) }
+
 // UserEmailKey is the key a desired user's email is matched by (ignoring
 // case and surrounding space).
 func UserEmailKey(u *state.DesiredUser) string { return normalize.EmailKey(u.Email) }
@@ -126,6 +129,11 @@ func Usable(d *state.DesiredState) *state.UserKeys {
 // (by key) are equal, in increasing order, the sets in the order of their
 // first index.
 func Dups(sorted []state.KeyHash, key func(int32) string, fn func(set []int32)) {
+	DupsFunc(sorted, func(a, b int32) bool { return key(a) == key(b) }, fn)
+}
+
+// DupsFunc is Dups with the keys compared by same.
+func DupsFunc(sorted []state.KeyHash, same func(a, b int32) bool, fn func(set []int32)) {
 	var sets [][]int32
 	var run []int32
 	for i := 0; i < len(sorted); {
@@ -140,11 +148,10 @@ func Dups(sorted []state.KeyHash, key func(int32) string, fn func(set []int32)) 
 				run = append(run, k.Index)
 			}
 			for len(run) > 0 {
-				first := key(run[0])
 				set := []int32{run[0]}
 				rest := run[:0]
 				for _, j := range run[1:] {
-					if key(j) == first {
+					if same(set[0], j) {
 						set = append(set, j)
 					} else {
 						rest = append(rest, j)
