@@ -92,8 +92,8 @@ type planner struct {
 		id         int64
 		ok         bool
 	} // the last industry resolved
-	roleMemo  map[state.Role]state.Role
-	lastRole  struct {
+	roleMemo map[state.Role]state.Role
+	lastRole struct {
 		in, out state.Role
 		set     bool
 	} // the last role canonRole read
