@@ -2,9 +2,12 @@ package mapping
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
 func TestCleanCell(t *testing.T) {
@@ -163,5 +166,21 @@ func TestKeyIndexTagged(t *testing.T) {
 	}
 	if dups != 1000 {
 		t.Errorf("%d duplicates, want 1000", dups)
+	}
+}
+
+// TestFoldASCII: the sibling check's fast fold agrees with normalize.Key
+// wherever it takes a name, and leaves the others to it.
+func TestFoldASCII(t *testing.T) {
+	for _, name := range []string{"Boston", "BOSTON east", "a b", "Café", " Boston", "Boston ", "a  b", "a\tb", "x", "Group 12 (renamed)", strings.Repeat("A", 300)} {
+		var buf [256]byte
+		n, ok := foldASCII(name, buf[:])
+		wantOK := name == normalize.Text(name) && len(name) <= len(buf) && strings.IndexFunc(name, func(r rune) bool { return r >= 0x80 || r < ' ' }) < 0
+		if ok != wantOK {
+			t.Errorf("foldASCII(%q): ok %v, want %v", name, ok, wantOK)
+		}
+		if ok && string(buf[:n]) != normalize.Key(name) {
+			t.Errorf("foldASCII(%q) = %q, normalize.Key says %q", name, buf[:n], normalize.Key(name))
+		}
 	}
 }

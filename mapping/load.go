@@ -632,6 +632,7 @@ func (l *loader) finish() *state.DesiredState {
 	}
 	ds.Groups = l.g.compact()
 	ds.Users = l.u.compact()
+	ds.UserKeys, l.u.keys = l.u.keys, nil
 	l.g.byKey = nil
 	slices.SortFunc(l.problems, func(a, b problem) int {
 		if a.file != b.file {

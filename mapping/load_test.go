@@ -10,8 +10,10 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
 )
 
 // want is a problem as the tests state it: the message need only contain
@@ -358,6 +360,14 @@ func TestUserRowProblems(t *testing.T) {
 			}
 			if !ds.UsersManaged || ds.GroupsManaged {
 				t.Errorf("managed: groups %v, users %v", ds.GroupsManaged, ds.UsersManaged)
+			}
+			// the index handed to the planner is the index of the valid
+			// rows, as keyjoin makes it
+			if diff := cmp.Diff(keyjoin.Index(ds.Users, ds.UserMatch), ds.UserKeys, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("UserKeys (-want +got):\n%s", diff)
+			}
+			if keyjoin.Usable(ds) == nil {
+				t.Error("the loader's UserKeys are not usable")
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
 	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
@@ -64,6 +65,7 @@ type userSet struct {
 	rows                       []state.DesiredUser
 	bad                        []bool
 	emailCol, extCol, groupCol string
+	keys                       *state.UserKeys // the index of the valid rows, by finishUsers
 }
 
 func (s *userSet) reserve(n int) {
@@ -259,30 +261,49 @@ func (l *loader) finishGroups() {
 func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string)) {
 	s := &l.g
 	rows := s.rows
-	// one pass over an open-addressing index of (parent, name key): the
-	// built-in map with a struct key took a third of the load
-	keys := make([]string, len(rows))
-	first := newKeyIndex(len(rows), func(i int32) string { return keys[i] })
-	first.tag = func(i int32) int32 { return parent[i] }
-	var others map[int32][]int32
-	var order []int32
+	// (parent, name key) pairs hashed and sorted by keyjoin, so that the
+	// copies of a pair sit side by side: a million inserts into a hash
+	// table were a cache miss each. A tidy ASCII name is folded and hashed
+	// on the stack, without the string normalize.Key would make.
+	var folded []string // normalize.Key of the names off the fast path, per row
+	fast := func(i int32) bool { return folded == nil || folded[i] == "" }
+	idx := make([]state.KeyHash, 0, len(rows))
+	var lower [256]byte
 	for i := range rows {
-		if s.bad[i] || rows[i].Name == "" || parent[i] < 0 && rows[i].ParentExtID != "" {
+		name := rows[i].Name
+		if s.bad[i] || name == "" || parent[i] < 0 && rows[i].ParentExtID != "" {
 			continue
 		}
-		keys[i] = normalize.Key(rows[i].Name)
-		j, dup := first.insertTagged(keys[i], parent[i], int32(i))
-		if !dup {
-			continue
+		var h uint64
+		if n, ok := foldASCII(name, lower[:]); ok {
+			h = keyjoin.HashBytes(lower[:n])
+		} else {
+			if folded == nil {
+				folded = make([]string, len(rows))
+			}
+			folded[i] = normalize.Key(name)
+			h = keyjoin.Hash(folded[i])
 		}
-		if others == nil {
-			others = map[int32][]int32{}
-		}
-		if others[j] == nil {
-			order = append(order, j)
-		}
-		others[j] = append(others[j], int32(i))
+		h ^= (uint64(uint32(parent[i])) + 1) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+		idx = append(idx, state.KeyHash{Hash: h, Index: int32(i)})
 	}
+	idx = keyjoin.Sort(idx, make([]state.KeyHash, len(idx)))
+	same := func(a, b int32) bool {
+		if parent[a] != parent[b] {
+			return false
+		}
+		if fast(a) && fast(b) {
+			return strings.EqualFold(rows[a].Name, rows[b].Name) // ASCII both
+		}
+		return normalize.Key(rows[a].Name) == normalize.Key(rows[b].Name)
+	}
+	others := map[int32][]int32{}
+	var order []int32
+	keyjoin.DupsFunc(idx, same, func(set []int32) {
+		order = append(order, set[0])
+		others[set[0]] = set[1:]
+	})
 	for _, j := range order {
 		copies := append([]int32{j}, others[j]...)
 		under := "the root"
@@ -369,40 +390,32 @@ func (l *loader) finishUsers() {
 		}
 		l.add(state.SeverityError, kindUsers, rows[i].Source.File, rows[i].Source.Line, col, key, msg)
 	}
-	dupCheck := func(col, what string, keyOf func(int) (string, string)) {
-		first := make(map[string]int, len(rows)) // sized once: a million-row export would rehash it ~20 times
-		others := map[int][]int{}
-		var order []int
-		for i := range rows {
-			k, shown := keyOf(i)
-			if k == "" {
-				continue
+	// Duplicate keys, found by the join's index (package keyjoin), which
+	// is handed to the planner afterwards: the planner joins it to
+	// Convirza's users instead of folding and hashing every key again.
+	buf := make([]state.KeyHash, len(rows))
+	dupCheck := func(col, what string, key func(int32) string, shown func(int32) string) []state.KeyHash {
+		sorted := keyjoin.Hashes(len(rows), key, buf)
+		keyjoin.Dups(sorted, key, func(set []int32) {
+			j := set[0]
+			others := make([]int, 0, len(set)-1)
+			for _, i := range set[1:] {
+				uerr(int(i), col, fmt.Sprintf("duplicate %s %q: also on line %d", what, shown(i), rows[j].Source.Line))
+				others = append(others, rows[i].Source.Line)
 			}
-			j, ok := first[k]
-			if !ok {
-				first[k] = i
-				continue
-			}
-			uerr(i, col, fmt.Sprintf("duplicate %s %q: also on line %d", what, shown, rows[j].Source.Line))
-			if others[j] == nil {
-				order = append(order, j)
-			}
-			others[j] = append(others[j], rows[i].Source.Line)
-		}
-		for _, j := range order {
-			_, shown := keyOf(j)
-			uerr(j, col, fmt.Sprintf("duplicate %s %q: also on %s", what, shown, linesOf(others[j])))
-		}
+			uerr(int(j), col, fmt.Sprintf("duplicate %s %q: also on %s", what, shown(j), linesOf(others)))
+		})
+		return sorted
 	}
-	dupCheck(s.emailCol, "email (ignoring case)", func(i int) (string, string) {
-		return normalize.EmailKey(rows[i].Email), rows[i].Email
-	})
-	dupCheck(s.extCol, "user_ext_id", func(i int) (string, string) {
+	byEmail := dupCheck(s.emailCol, "email (ignoring case)", func(i int32) string { return keyjoin.UserEmailKey(&rows[i]) },
+		func(i int32) string { return rows[i].Email })
+	byExt := dupCheck(s.extCol, "user_ext_id", func(i int32) string {
 		if rows[i].ExtID == nil || *rows[i].ExtID == "" {
-			return "", ""
+			return ""
 		}
-		return normalize.UserExtIDKey(*rows[i].ExtID), *rows[i].ExtID
-	})
+		return normalize.UserExtIDKey(*rows[i].ExtID)
+	}, func(i int32) string { return *rows[i].ExtID })
+	defer func() { s.keys = l.userKeys(byEmail, byExt) }()
 	for i := range rows {
 		g := rows[i].GroupExtID
 		if g == nil || *g == "" {
@@ -429,4 +442,49 @@ func (l *loader) finishUsers() {
 			rows[i].GroupExtID = l.slab.ptr(ext)
 		}
 	}
+}
+
+// userKeys makes the index handed to the planner from the indexes of the
+// duplicate checks, which hold every row: the invalid rows are left out
+// and the others renumbered as compact numbers them. Under users.match
+// user_ext_id the ext ids are the key; an ext id counts only on a row
+// with an email, as keyjoin.UserKey says.
+func (l *loader) userKeys(byEmail, byExt []state.KeyHash) *state.UserKeys {
+	s := &l.u
+	at := make([]int32, len(s.rows)) // the row's index among the valid rows
+	n := int32(0)
+	for i, bad := range s.bad {
+		at[i] = n
+		if !bad {
+			n++
+		}
+	}
+	keep := func(i int32) (int32, bool) { return at[i], !s.bad[i] && s.rows[i].Email != "" }
+	x := &state.UserKeys{Match: state.MatchEmail, Users: int(n)}
+	if l.ds.UserMatch == state.MatchExtID {
+		x.Match, x.ByKey, x.ByEmail = state.MatchExtID, keyjoin.Keep(byExt, keep), keyjoin.Keep(byEmail, keep)
+	} else {
+		x.ByKey = keyjoin.Keep(byEmail, keep)
+	}
+	return x
+}
+
+// foldASCII writes the lower case of a tidy ASCII name (no space at its
+// ends, none doubled, no control characters) into buf, which is then its
+// normalize.Key; ok is false for any other name.
+func foldASCII(s string, buf []byte) (int, bool) {
+	if len(s) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80, c < ' ', c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '):
+			return 0, false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return len(s), true
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
 )
 
 // bigState builds a Convirza of `groups` groups (a 10-ary tree) and `users`
@@ -95,6 +96,8 @@ func bigState(groups, users int) (*state.CurrentState, *state.DesiredState) {
 		d.Users = append(d.Users, state.DesiredUser{Source: state.Source{File: "users.csv", Line: users + 2 + i}, Email: "new" + strconv.Itoa(i) + "@example.com",
 			FirstName: ptr("New"), LastName: ptr("User"), GroupExtID: ptr("NEW" + strconv.Itoa(i%max(groups/100, 1)))})
 	}
+	// the index of the users' keys that the loader hands over with them
+	d.UserKeys = keyjoin.Index(d.Users, d.UserMatch)
 	return c, d
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
+	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
 	"github.com/convirza-sync/convirza-sync/sync/state/normalize"
 )
 
@@ -91,8 +92,12 @@ type planner struct {
 		id         int64
 		ok         bool
 	} // the last industry resolved
-	indHints  map[string]string // an unknown industry word -> its message (suggest.go)
-	roleMemo  map[state.Role]state.Role
+	indHints map[string]string // an unknown industry word -> its message (suggest.go)
+	roleMemo map[state.Role]state.Role
+	lastRole struct {
+		in, out state.Role
+		set     bool
+	} // the last role canonRole read
 	badGroups map[string]bool // ext ids of the loader's invalid group rows
 	badUsers  map[string]bool
 
@@ -133,7 +138,7 @@ type groupNode struct {
 }
 
 type currentUser struct {
-	u     *state.User
+	at    int32 // its index in CurrentState.Users (see planner.user)
 	group groupIdx
 	row   userRowIdx // the export row matched to it, or noUserRow
 	// lost marks an inactive user whose group is not a live group of the
@@ -169,7 +174,6 @@ type groupRow struct {
 
 type userRow struct {
 	d        *state.DesiredUser
-	key      string
 	current  userIdx  // matched current user, noUser for a create
 	groupRow rowIdx   // the group row of group_ext_id, or noRow
 	target   groupIdx // group node of group_ext_id, noGroup when not managed
@@ -179,7 +183,35 @@ type userRow struct {
 	emailFix bool // matched by email although users match by user_ext_id
 }
 
+// user is the Convirza user of a current user. The table holds its index
+// rather than a pointer, so that the garbage collector has nothing to scan
+// in a million entries.
+func (p *planner) user(cu *currentUser) *state.User { return &p.c.Users[cu.at] }
+
 func (r *userRow) email() string { return strings.TrimSpace(r.d.Email) }
+
+// userMatch is how users are matched: by email unless the export says
+// user_ext_id.
+func (p *planner) userMatch() state.UserMatch {
+	if p.d.UserMatch == state.MatchExtID {
+		return state.MatchExtID
+	}
+	return state.MatchEmail
+}
+
+// rowKey is the key a user row is matched by, and named by in problems and
+// changes: its email's, or under user_ext_id its ext id's ("" when it has
+// none). It is folded again when asked, rather than held per row: a
+// million rows would hold a million more strings for the collector to scan.
+func (p *planner) rowKey(r *userRow) string {
+	if p.d.UserMatch == state.MatchExtID {
+		if r.d.ExtID == nil {
+			return ""
+		}
+		return normalize.UserExtIDKey(*r.d.ExtID)
+	}
+	return normalize.Key(r.email())
+}
 
 func (r *userRow) wantRole() state.Role {
 	role, _ := state.RoleFromID(int(r.role))
@@ -213,7 +245,7 @@ func (p *planner) userProblem(i userRowIdx, column, format string, args ...any) 
 		return
 	}
 	r.invalid = true
-	key := r.key
+	key := p.rowKey(r)
 	if key == "" {
 		key = r.email()
 	}
@@ -354,10 +386,10 @@ func indexCurrent(c *state.CurrentState, room int) (currentIndex, error) {
 			// An inactive user whose group is gone: a mirror run deactivated
 			// it, then deleted its group (a group with active users cannot
 			// be deleted). It still holds its username, so it must be found.
-			ix.users = append(ix.users, currentUser{u: u, group: rootGroup, row: noUserRow, lost: true})
+			ix.users = append(ix.users, currentUser{at: int32(i), group: rootGroup, row: noUserRow, lost: true})
 			continue
 		}
-		ix.users = append(ix.users, currentUser{u: u, group: n, row: noUserRow})
+		ix.users = append(ix.users, currentUser{at: int32(i), group: n, row: noUserRow})
 		ix.groups[n].users++
 		if u.Active() {
 			ix.groups[n].active++
@@ -693,35 +725,37 @@ func (p *planner) ref(n groupIdx) Ref {
 
 // matchUserRows validates the user rows and matches each to a current user.
 func (p *planner) matchUserRows() {
-	byExt := p.d.UserMatch == state.MatchExtID
+	match := p.userMatch()
 	p.userRows = make([]userRow, len(p.d.Users))
-	for i := range p.d.Users {
-		du := &p.d.Users[i]
-		r := &p.userRows[i]
-		r.d, r.current, r.groupRow, r.target = du, noUser, noRow, noGroup
-		r.key = normalize.Key(r.email())
-		if byExt {
-			r.key = ""
-			if du.ExtID != nil {
-				r.key = normalize.UserExtIDKey(*du.ExtID)
-			}
-		}
+	for i := range p.userRows {
+		p.userRows[i] = userRow{d: &p.d.Users[i], current: noUser, groupRow: noRow, target: noGroup}
 	}
-	// the current users of each key, joined to the rows
-	emailOf := func(i int32) string { return normalize.Key(p.users[i].u.Email) }
-	curKey := emailOf
-	if byExt {
-		curKey = func(i int32) string { return normalize.UserExtIDKey(p.users[i].u.ExtID) }
-	}
-	byKey := joinKeys(len(p.users), curKey, len(p.userRows), func(i int32) string {
-		if p.userRows[i].email() == "" {
-			return ""
+	// The current users' keys are joined to the rows' keys, which the
+	// loader hashed and sorted when it made the index for these rows.
+	keys := keyjoin.Usable(p.d)
+	scratch := make([]state.KeyHash, max(len(p.users), len(p.d.Users)))
+	rowSide := func(byEmail bool) []state.KeyHash {
+		switch {
+		case keys != nil && byEmail:
+			return keys.ByEmail
+		case keys != nil:
+			return keys.ByKey
+		case byEmail:
+			return keyjoin.Hashes(len(p.d.Users), func(i int32) string { return keyjoin.UserEmailKey(&p.d.Users[i]) }, scratch)
 		}
-		return p.userRows[i].key
-	})
-	var byEmail *keyJoin
-	if byExt {
-		byEmail = joinKeys(len(p.users), emailOf, len(p.userRows), func(i int32) string { return normalize.Key(p.userRows[i].email()) })
+		return keyjoin.Hashes(len(p.d.Users), func(i int32) string { return keyjoin.UserKey(&p.d.Users[i], match) }, scratch)
+	}
+	curKey := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), match) }
+	byKey := keyjoin.New(keyjoin.Hashes(len(p.users), curKey, scratch), rowSide(false), len(p.userRows))
+	// Under user_ext_id, a row that no ext id matches is matched by email:
+	// that join is made when the first such row needs it.
+	emailOf := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), state.MatchEmail) }
+	var byEmail *keyjoin.Join
+	emailJoin := func() *keyjoin.Join {
+		if byEmail == nil {
+			byEmail = keyjoin.New(keyjoin.Hashes(len(p.users), emailOf, scratch), rowSide(true), len(p.userRows))
+		}
+		return byEmail
 	}
 
 	var creates map[string]userRowIdx
@@ -730,11 +764,12 @@ func (p *planner) matchUserRows() {
 		du := r.d
 		i32 := userRowIdx(i)
 		email := r.email()
+		key := p.rowKey(r)
 		switch {
 		case email == "":
 			p.userProblem(i32, "email", "missing email")
 			continue
-		case r.key == "":
+		case key == "":
 			p.userProblem(i32, FieldUserExtID, "missing user_ext_id, which users are matched by")
 			continue
 		}
@@ -746,7 +781,7 @@ func (p *planner) matchUserRows() {
 			}
 			r.role = uint8(role.ID())
 		}
-		found, ok, dup := byKey.match(int32(i), r.key, curKey)
+		found, ok, dup := byKey.Match(int32(i), key, curKey)
 		u := userIdx(found)
 		cur := noGroup
 		if ok {
@@ -756,14 +791,14 @@ func (p *planner) matchUserRows() {
 			continue
 		}
 		if dup {
-			p.userProblem(i32, "", "several users in Convirza match %q; refusing to guess", r.key)
+			p.userProblem(i32, "", "several users in Convirza match %q; refusing to guess", key)
 			continue
 		}
-		if !ok && byExt {
-			ek := normalize.Key(email)
-			if e, found, dupEmail := byEmail.match(int32(i), ek, emailOf); found {
-				if other := strings.TrimSpace(p.users[e].u.ExtID); other != "" {
-					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.users[e].u.ID, other)
+		if !ok && match == state.MatchExtID {
+			ek := keyjoin.UserEmailKey(du)
+			if e, found, dupEmail := emailJoin().Match(int32(i), ek, emailOf); found {
+				if other := strings.TrimSpace(p.user(&p.users[e]).ExtID); other != "" {
+					p.userProblem(i32, "email", "email %s belongs to user %d, whose user_ext_id is %q", email, p.user(&p.users[e]).ID, other)
 					continue
 				}
 				u, ok, r.emailFix = userIdx(e), true, true
@@ -936,19 +971,19 @@ func (p *planner) computeFinals() []groupIdx {
 // whether the user is active then.
 func (p *planner) userFinal(i userIdx, deletesOn bool) (groupIdx, bool) {
 	cu := &p.users[i]
-	caller := p.c.CallerUserID != 0 && cu.u.ID == p.c.CallerUserID
+	caller := p.c.CallerUserID != 0 && p.user(cu).ID == p.c.CallerUserID
 	if !p.d.UsersManaged {
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	if cu.row == noUserRow || p.userRows[cu.row].invalid {
 		if cu.row == noUserRow && deletesOn && !caller {
 			return cu.group, false
 		}
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	r := &p.userRows[cu.row]
 	if !r.kept {
-		return cu.group, cu.u.Active()
+		return cu.group, p.user(cu).Active()
 	}
 	if r.target != noGroup && !caller && p.groups[r.target].existsAfter {
 		return r.target, true
@@ -978,7 +1013,7 @@ func (p *planner) computeDeletes(deletesOn bool) {
 		g, active := p.userFinal(userIdx(i), deletesOn)
 		if active && g < p.nExisting {
 			remain[g]++
-			if p.c.CallerUserID != 0 && p.users[i].u.ID == p.c.CallerUserID {
+			if p.c.CallerUserID != 0 && p.user(&p.users[i]).ID == p.c.CallerUserID {
 				callerIn = g
 			}
 		}

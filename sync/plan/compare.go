@@ -72,14 +72,18 @@ func (p *planner) canonRole(r state.Role) state.Role {
 	case state.RoleAdmin, state.RoleStandard, state.RoleReadOnly:
 		return r
 	}
-	if c, ok := p.roleMemo[r]; ok {
-		return c
+	if r == p.lastRole.in && p.lastRole.set { // most users share one spelling
+		return p.lastRole.out
 	}
-	if p.roleMemo == nil {
-		p.roleMemo = map[state.Role]state.Role{}
+	c, ok := p.roleMemo[r]
+	if !ok {
+		if p.roleMemo == nil {
+			p.roleMemo = map[state.Role]state.Role{}
+		}
+		c = canonRole(r)
+		p.roleMemo[r] = c
 	}
-	c := canonRole(r)
-	p.roleMemo[r] = c
+	p.lastRole.in, p.lastRole.out, p.lastRole.set = r, c, true
 	return c
 }
 

@@ -207,7 +207,7 @@ func (p *planner) departed() int {
 	}
 	if p.d.UsersManaged {
 		for i := range p.users {
-			if cu := &p.users[i]; cu.row == noUserRow && cu.u.Active() && !p.badUsers[p.userKey(cu.u)] {
+			if cu := &p.users[i]; cu.row == noUserRow && p.user(cu).Active() && !p.badUsers[p.userKey(p.user(cu))] {
 				n++
 			}
 		}

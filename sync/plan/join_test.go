@@ -1,77 +1,13 @@
 package plan
 
 import (
-	"math/rand/v2"
+	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
+	"github.com/google/go-cmp/cmp"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
-	"github.com/google/go-cmp/cmp"
 )
-
-func TestSortKeyed(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 1023, 1024, 5000} {
-		rng := rand.New(rand.NewPCG(1, uint64(n)))
-		a := make([]keyed, n)
-		for i := range a {
-			h := rng.Uint64()
-			if i%5 == 1 { // share the top 32 bits with the previous key
-				h = a[i-1].hash&^0xffffffff | h&0xffffffff
-			}
-			if i%11 == 2 { // the same hash as the previous key
-				h = a[i-1].hash
-			}
-			a[i] = keyed{h, int32(i)}
-		}
-		want := slices.Clone(a)
-		slices.SortFunc(want, byHash)
-		got := sortKeyed(a, make([]keyed, n))
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(keyed{})); diff != "" {
-			t.Errorf("n=%d: sortKeyed (-want +got):\n%s", n, diff)
-		}
-	}
-}
-
-// TestJoinKeys checks the join against a plain map, with keys held by
-// several current objects, keys held by none, and empty keys.
-func TestJoinKeys(t *testing.T) {
-	for _, n := range []int{3, 2000} {
-		cur := make([]string, n)
-		for i := range cur {
-			cur[i] = "k" + strconv.Itoa(i%(n-n/10)) // the last tenth repeats keys
-		}
-		cur[1] = ""
-		rows := make([]string, n+n/2)
-		for i := range rows {
-			rows[i] = "k" + strconv.Itoa(i)
-		}
-		rows[0] = ""
-		holders := map[string][]int32{}
-		for i, k := range cur {
-			if k != "" {
-				holders[k] = append(holders[k], int32(i))
-			}
-		}
-		curKey := func(i int32) string { return cur[i] }
-		j := joinKeys(len(cur), curKey, len(rows), func(i int32) string { return rows[i] })
-		for i, k := range rows {
-			got, found, dup := j.match(int32(i), k, curKey)
-			h := holders[k]
-			if k == "" {
-				h = nil
-			}
-			switch {
-			case len(h) > 1 && !dup, len(h) <= 1 && dup:
-				t.Errorf("n=%d row %q: dup %v, holders %v", n, k, dup, h)
-			case len(h) == 1 && (!found || got != h[0]):
-				t.Errorf("n=%d row %q: got %d %v, want %d", n, k, got, found, h[0])
-			case len(h) == 0 && found:
-				t.Errorf("n=%d row %q: found %d, want none", n, k, got)
-			}
-		}
-	}
-}
 
 func TestIDIndex(t *testing.T) {
 	for _, ids := range [][]int64{
@@ -98,6 +34,45 @@ func TestIDIndex(t *testing.T) {
 			if ok != wok || got != want {
 				t.Errorf("ids %v: find(%d) = %d, %v; want %d, %v", ids, id, got, ok, want, wok)
 			}
+		}
+	}
+}
+
+// TestUserKeysHandedOver plans with the loader's index of the users' keys
+// and without it: the plans are the same, under both ways of matching,
+// and an index made for other users is not used.
+func TestUserKeysHandedOver(t *testing.T) {
+	for _, match := range []state.UserMatch{state.MatchEmail, state.MatchExtID} {
+		c, d := bigState(300, 3000)
+		d.UserMatch = match
+		d.Users[5].Email = "USER5@Example.com " // folded by the key
+		d.UserKeys = nil
+		opts := Options{Policy: PolicyMirror, MaxDeletes: NoLimit(), MaxChanges: NoLimit()}
+		want, err := Calculate(d, c, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.UserKeys = keyjoin.Index(d.Users, match)
+		if keyjoin.Usable(d) == nil {
+			t.Fatalf("match %s: the index is not usable", match)
+		}
+		got, err := Calculate(d, c, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("match %s: with the index (-without +with):\n%s", match, diff)
+		}
+		if len(got.Changes) == 0 {
+			t.Errorf("match %s: no changes", match)
+		}
+		// an index of other users is ignored, not trusted
+		d.UserKeys = keyjoin.Index(d.Users[:len(d.Users)-1], match)
+		if got, err = Calculate(d, c, opts); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("match %s: with a stale index (-without +with):\n%s", match, diff)
 		}
 	}
 }

@@ -387,7 +387,7 @@ func (p *planner) buildUserOps(s *sched) {
 			continue
 		}
 		cu := &p.users[r.current]
-		u := cu.u
+		u := p.user(cu)
 		fields, denied, target := p.userDiffs(r, cu)
 		if len(fields) == 0 && len(denied) == 0 && u.Active() {
 			s.out.unchanged.Users++
@@ -396,7 +396,7 @@ func (p *planner) buildUserOps(s *sched) {
 		if !r.kept {
 			continue
 		}
-		base := Change{Kind: KindUser, Key: r.key, ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
+		base := Change{Kind: KindUser, Key: p.rowKey(r), ObjectID: u.ID, Name: r.email(), Parent: p.ref(cu.group), Source: srcOf(r.d.Source)}
 		if len(denied) > 0 {
 			c := base
 			c.Action, c.Fields = Update, denied
@@ -433,15 +433,15 @@ func (p *planner) buildUserOps(s *sched) {
 	}
 	for i := range p.users {
 		cu := &p.users[i]
-		if cu.row != noUserRow || !cu.u.Active() {
+		if cu.row != noUserRow || !p.user(cu).Active() {
 			continue
 		}
 		c := Change{
-			Action: Deactivate, Kind: KindUser, Key: p.userKey(cu.u), ObjectID: cu.u.ID, Name: cu.u.Email,
+			Action: Deactivate, Kind: KindUser, Key: p.userKey(p.user(cu)), ObjectID: p.user(cu).ID, Name: p.user(cu).Email,
 			Parent: p.ref(cu.group), Reason: "left the export",
-			Fields: []FieldChange{{Field: FieldUserStatus, Before: string(cu.u.Status), After: string(state.StatusInactive)}},
+			Fields: []FieldChange{{Field: FieldUserStatus, Before: string(p.user(cu).Status), After: string(state.StatusInactive)}},
 		}
-		if caller != 0 && cu.u.ID == caller {
+		if caller != 0 && p.user(cu).ID == caller {
 			c.Reason = "refused: the caller's own user is never deactivated"
 			s.refuse(c, cu.group)
 			continue
@@ -481,7 +481,7 @@ func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 	}
 	sortFields(fs)
 	return Change{
-		Action: Create, Kind: KindUser, Key: r.key, Name: r.email(), Parent: p.ref(t), Fields: fs,
+		Action: Create, Kind: KindUser, Key: p.rowKey(r), Name: r.email(), Parent: p.ref(t), Fields: fs,
 		Source: srcOf(r.d.Source), NewUser: true, Reason: "new in the export",
 	}
 }
@@ -489,7 +489,7 @@ func (p *planner) userCreate(r *userRow, t groupIdx) Change {
 // userDiffs returns the changed fields of a matched user, the ones refused
 // because the user is the caller, and the new group (noGroup if it stays).
 func (p *planner) userDiffs(r *userRow, cu *currentUser) (fields, denied []FieldChange, target groupIdx) {
-	u, d := cu.u, r.d
+	u, d := p.user(cu), r.d
 	target = noGroup
 	isCaller := p.c.CallerUserID != 0 && u.ID == p.c.CallerUserID
 	if d.FirstName != nil && !p.same(FieldFirstName, u.FirstName, *d.FirstName) {

@@ -194,6 +194,31 @@ type DesiredState struct {
 	Invalid []Problem `json:"invalid,omitempty"`
 	// Warnings are findings that changed nothing's fate (a ZIP padded, say).
 	Warnings []Problem `json:"warnings,omitempty"`
+	// UserKeys, when not nil, is the index of the users' match keys that
+	// the loader made while it checked them for duplicates (package
+	// keyjoin), handed to the planner so that a million keys are not folded
+	// and hashed twice. It describes Users as the loader left them: whoever
+	// changes Users must set it to nil. It is never written out.
+	UserKeys *UserKeys `json:"-"`
+}
+
+// KeyHash is one key of a join by hash: the hash of an object's match key
+// and the object's index.
+type KeyHash struct {
+	Hash  uint64
+	Index int32
+}
+
+// UserKeys indexes DesiredState.Users by their match keys, as package
+// keyjoin hashes them in this process.
+type UserKeys struct {
+	// Match and Users are the UserMatch and the number of users the index
+	// was made for; an index made for other users is not used.
+	Match UserMatch
+	Users int
+	// ByKey holds each user's match key under Match, ByEmail each user's
+	// email key (only when Match is user_ext_id); both sorted by hash.
+	ByKey, ByEmail []KeyHash
 }
 
 // Severity separates errors from warnings.
