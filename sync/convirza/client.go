@@ -153,6 +153,8 @@ type Client struct {
 	// fetch_adapt.go).
 	pace       pageSize
 	listGroups atomic.Int32
+	// names shares the strings that repeat across listed rows.
+	names *interner
 
 	// The services.
 	Groups     *GroupsService
@@ -177,6 +179,8 @@ type Response struct {
 	BodyBytes int
 
 	method, path string // the request, as errors name it
+	// note is what a listing page says beside its rows (a *rootNote).
+	note *rootNote
 }
 
 // NewClient checks opts and returns a Client. It makes no request: a login
@@ -261,6 +265,7 @@ func NewClient(opts Options) (*Client, error) {
 		maxBackoff: opts.MaxBackoff,
 		maxRLWait:  opts.MaxRateLimitWait,
 		maxRows:    opts.MaxListingRows,
+		names:      newInterner(internMax),
 		maxBytes:   opts.MaxFetchBytes,
 		secrets:    &redactor{},
 		sleep:      sleep,

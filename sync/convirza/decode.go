@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -205,21 +207,115 @@ func isJSONArray(raw json.RawMessage) bool {
 	return len(raw) > 0 && raw[0] == '['
 }
 
-// member returns obj[key] when obj is a JSON object holding a non-null key.
+// member returns the value of the first of keys that obj, a JSON object,
+// holds and that is not null. A key given twice in obj counts with its last
+// value, as a map would.
 func member(obj json.RawMessage, keys ...string) (json.RawMessage, bool) {
 	if !isJSONObject(obj) {
 		return nil, false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(obj, &m) != nil {
+	found := make([]json.RawMessage, len(keys))
+	err := eachMember(obj, func(k string, v json.RawMessage) error {
+		for i, want := range keys {
+			if k == want {
+				found[i] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, false
 	}
-	for _, k := range keys {
-		if v, ok := m[k]; ok && string(bytes.TrimSpace(v)) != "null" {
+	for _, v := range found {
+		if v != nil && string(bytes.TrimSpace(v)) != "null" {
 			return v, true
 		}
 	}
 	return nil, false
+}
+
+// eachMember calls fn with each key of the JSON object obj and its value,
+// in order, reading the object as a stream of tokens (no map is built).
+// It fails when obj is not one well-formed object.
+func eachMember(obj []byte, fn func(key string, val json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("want an object, got %.40s", bytes.TrimSpace(obj))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return err
+		}
+		if err := fn(key, val); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the object")
+	}
+	return nil
+}
+
+// interner shares the backing of strings that repeat across the rows of a
+// listing (a status, a role, a city, a group's ext id on each of its users),
+// so a million rows hold a few thousand copies instead of a million. It
+// keeps at most max strings; past that, new values are kept as they are.
+type interner struct {
+	mu  sync.Mutex
+	m   map[string]string
+	max int
+}
+
+func newInterner(max int) *interner { return &interner{m: map[string]string{}, max: max} }
+
+// internMax bounds a client's interner: enough for the distinct names,
+// cities and group ext ids of a large account, a few MiB at most.
+const internMax = 1 << 17
+
+// lockedInterner is an interner held by one caller: nil interns nothing.
+type lockedInterner struct{ in *interner }
+
+// lock takes the interner for a page of rows; the caller calls unlock.
+func (in *interner) lock() lockedInterner {
+	if in == nil {
+		return lockedInterner{}
+	}
+	in.mu.Lock()
+	return lockedInterner{in}
+}
+
+func (l lockedInterner) unlock() {
+	if l.in != nil {
+		l.in.mu.Unlock()
+	}
+}
+
+// s returns the shared copy of v.
+func (l lockedInterner) s(v string) string {
+	if l.in == nil || v == "" {
+		return v
+	}
+	if c, ok := l.in.m[v]; ok {
+		return c
+	}
+	if len(l.in.m) >= l.in.max || len(v) > 128 {
+		return v
+	}
+	l.in.m[v] = v
+	return v
 }
 
 // unwrapObject returns data.<key> when it is an object (the "data.group"
