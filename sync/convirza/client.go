@@ -47,8 +47,10 @@ const (
 	// every page full), is an error.
 	DefaultMaxListingRows = 1_000_000
 	// DefaultMaxFetchBytes bounds the bytes of all the listing pages one
-	// FetchState reads.
-	DefaultMaxFetchBytes = 256 << 20
+	// FetchState reads. Each page is decoded into records and dropped, so
+	// this bounds the transfer, not the memory: it admits a full account
+	// (100k groups and 1M users come to about 600 MiB of JSON) with room.
+	DefaultMaxFetchBytes = 2 << 30
 )
 
 // Limits on what one answer may hold. The API is not trusted to be small.
