@@ -39,6 +39,8 @@ type streamEncoder struct {
 	w   *bufio.Writer
 	buf bytes.Buffer
 	enc *json.Encoder
+	// scratch holds one change while it is written.
+	scratch []byte
 }
 
 // value writes v as MarshalIndent would at the given depth, after the
@@ -105,11 +107,19 @@ func (e *streamEncoder) object(v reflect.Value) error {
 // slice writes a non-empty slice at depth 1, one element at a time.
 func (e *streamEncoder) slice(v reflect.Value) error {
 	e.w.WriteByte('[')
+	changes, _ := v.Interface().([]Change)
 	for i := range v.Len() {
 		if i > 0 {
 			e.w.WriteByte(',')
 		}
 		e.w.WriteString("\n    ")
+		if changes != nil {
+			e.scratch = appendChange(e.scratch[:0], &changes[i])
+			if _, err := e.w.Write(e.scratch); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := e.value(v.Index(i), 2); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -134,3 +135,24 @@ type countWriter struct{ n int64 }
 func (c *countWriter) Write(b []byte) (int, error) { c.n += int64(len(b)); return len(b), nil }
 
 var _ io.Writer = (*countWriter)(nil)
+
+// TestChangeEncoderKnowsEveryField: appendChange writes the fields of
+// these types by hand, in this order; a field added to one of them must be
+// added there too.
+func TestChangeEncoderKnowsEveryField(t *testing.T) {
+	known := map[reflect.Type][]string{
+		reflect.TypeFor[Change]():       {"id", "action", "kind", "key", "convirza_id,omitempty", "name,omitempty", "parent", "from_parent,omitempty", "fields,omitempty", "reason,omitempty", "source,omitempty", "after,omitempty", "new_user,omitempty"},
+		reflect.TypeFor[Ref]():          {"id,omitempty", "ext_id,omitempty", "name,omitempty"},
+		reflect.TypeFor[FieldChange]():  {"field", "before", "after", "before_label,omitempty", "after_label,omitempty"},
+		reflect.TypeFor[state.Source](): {"file,omitempty", "line,omitempty", "sheet,omitempty"},
+	}
+	for typ, want := range known {
+		var got []string
+		for f := range typ.Fields() {
+			got = append(got, f.Tag.Get("json"))
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s changed; update appendChange (-known +now):\n%s", typ, d)
+		}
+	}
+}
