@@ -8,6 +8,8 @@
 //   - plan: the time and memory of planning against a raw encoding/csv read;
 //   - process: the peak resident memory of the CLI's `plan`, as a whole
 //     process, against a filled sandbox;
+//   - phones: phone normalisation per value, cold NANP prefixes and
+//     other countries' E.164 numbers;
 //   - naive: a GET-then-full-PATCH loop against fetch, plan and apply.
 //
 // Invariant: every reference is measured or counted in the same run,
@@ -46,7 +48,7 @@ const (
 	exitUsage = 64
 )
 
-var allSections = []string{"reads", "writes", "rate", "plan", "process", "naive"}
+var allSections = []string{"reads", "writes", "rate", "plan", "process", "phones", "naive"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -113,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		b.cfg, mode = quickConfig(), "quick"
 	}
 	runners := map[string]func(context.Context) (*section, error){
-		"reads": b.reads, "writes": b.writes, "rate": b.rate, "plan": b.planning, "process": b.process, "naive": b.naive,
+		"reads": b.reads, "writes": b.writes, "rate": b.rate, "plan": b.planning, "process": b.process, "phones": b.phones, "naive": b.naive,
 	}
 	var secs []*section
 	failed := false
