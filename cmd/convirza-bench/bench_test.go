@@ -42,7 +42,9 @@ func TestQuickSections(t *testing.T) {
 		{"reads", b.reads, len(b.cfg.readTrees) * len(b.cfg.readUsers), []string{"*"}},
 		{"writes", b.writes, len(b.cfg.writeDrifts), []string{"*"}},
 		{"rate", b.rate, 2 * len(b.cfg.rateLatencies), nil},
-		{"plan", b.planning, 6, []string{"peak heap while planning"}},
+		{"plan", b.planning, 6, []string{"plan file"}},
+		{"process", b.process, 2, []string{"`plan` peak RSS"}},
+		{"phones", b.phones, 2, nil},
 		{"naive", b.naive, 4, []string{"writes", "end state"}},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -234,39 +233,83 @@ func member(obj json.RawMessage, keys ...string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// eachMember calls fn with each key of the JSON object obj and its value,
-// in order, reading the object as a stream of tokens (no map is built).
-// It fails when obj is not one well-formed object.
+// eachMember calls fn with each key of the JSON object obj and its value
+// (a sub-slice of obj, not a copy), in order, scanning the object once: no
+// map is built and nothing is copied. It fails when obj is not one
+// well-formed object.
 func eachMember(obj []byte, fn func(key string, val json.RawMessage) error) error {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if !json.Valid(obj) {
 		return fmt.Errorf("want an object, got %.40s", bytes.TrimSpace(obj))
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return fmt.Errorf("want an object, got %.40s", bytes.TrimSpace(obj))
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for i < len(obj) {
+		// obj is valid JSON: a key, a colon, a value, then ',' or '}'.
+		end := skipValue(obj, i)
+		key, err := unquote(obj[i:end])
 		if err != nil {
 			return err
 		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // the colon
+		end = skipValue(obj, i)
+		if err := fn(key, obj[i:end:end]); err != nil {
 			return err
 		}
-		if err := fn(key, val); err != nil {
-			return err
+		i = skipSpace(obj, end)
+		if obj[i] == '}' {
+			return nil
 		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("data after the object")
+		i = skipSpace(obj, i+1) // the comma
 	}
 	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		default:
+			if depth == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				// A number, true, false or null: up to the next delimiter.
+				for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) {
+					i++
+				}
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // interner shares the backing of strings that repeat across the rows of a
