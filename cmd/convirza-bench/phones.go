@@ -118,7 +118,7 @@ func (b *bench) phones(ctx context.Context) (*section, error) {
 		s.add(row{Case: "phone per value, " + r.name, Measured: sp.format(us), Reference: us(goal),
 			Ratio: fmt.Sprintf("%.2fx", sp.med/goal), Goal: "<= 2 µs", Verdict: judge(sp.med <= goal)})
 	}
-	s.note("normalize.Phone, one function, in this process; each run uses prefixes no run before it used (cold in the memo), in 5 common layouts; the non-NANP values are the regions' example numbers with the last four digits varied (%d of %d were not valid numbers: an error costs the same path). min / median / max of %d runs, graded on the median.",
+	s.note("normalize.Phone, one function, in this process; each run uses prefixes no run before it used (never seen by the process), in 5 common layouts; the non-NANP values are the regions' example numbers with the last four digits varied (%d of %d were not valid numbers: an error costs the same path). min / median / max of %d runs, graded on the median.",
 		badIntl, runs*values, runs)
 	if badCold > 0 {
 		s.note("%d of the NANP values were not valid.", badCold)
