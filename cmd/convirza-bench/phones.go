@@ -32,7 +32,10 @@ var usAreas = []int{201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 
 // countries.
 func (b *bench) phones(ctx context.Context) (*section, error) {
 	s := &section{Name: "phones"}
-	const values, prefixes = 100_000, 32_000
+	values, prefixes := 100_000, 32_000
+	if b.cfg.quick {
+		values, prefixes = 5_000, 1_600
+	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	// Valid prefixes, by phonenumbers itself (not through normalize, whose
 	// memo must stay cold), in a random order; each run takes its own.

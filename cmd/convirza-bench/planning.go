@@ -203,7 +203,7 @@ func (b *bench) planFile(ctx context.Context, s *section, ds *state.DesiredState
 	})
 	s.add(row{
 		Case: "plan file write, peak heap above the plan", Measured: mib(u.extra()), Reference: mib(uint64(fi.Size())) + " file",
-		Ratio: ratio(float64(u.extra()), float64(fi.Size())), Goal: "flat", Verdict: judge(u.extra() < uint64(fi.Size())/10),
+		Ratio: ratio(float64(u.extra()), float64(fi.Size())), Goal: "flat", Verdict: judge(u.extra() < max(uint64(fi.Size())/10, 4<<20)),
 	})
 	s.note("plan file: report.WriteFile + report.JSON, as --out, --undo and --report .json write it (to a temporary file, synced, renamed), %d runs; the plan creates every group of the groups export (%s); allocated %s per write.",
 		runs, mib(uint64(fi.Size())), mib(u.alloc))
