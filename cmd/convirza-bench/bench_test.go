@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -42,7 +43,9 @@ func TestQuickSections(t *testing.T) {
 		{"reads", b.reads, len(b.cfg.readTrees) * len(b.cfg.readUsers), []string{"*"}},
 		{"writes", b.writes, len(b.cfg.writeDrifts), []string{"*"}},
 		{"rate", b.rate, 2 * len(b.cfg.rateLatencies), nil},
-		{"plan", b.planning, 6, []string{"peak heap while planning"}},
+		{"plan", b.planning, 6, []string{"plan file"}},
+		{"process", b.process, 2, []string{"`plan` peak RSS"}},
+		{"phones", b.phones, 2, nil},
 		{"naive", b.naive, 4, []string{"writes", "end state"}},
 	}
 	for _, tt := range tests {
@@ -259,4 +262,13 @@ func TestRenderMarkdownEscapesAndTallies(t *testing.T) {
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("markdown (-want +got):\n%s", diff)
 	}
+}
+
+// TestMain lets the test binary be the process section's runner, as the
+// bench binary is: the section starts os.Executable() as the runner.
+func TestMain(m *testing.M) {
+	if os.Getenv(runnerEnv) != "" {
+		os.Exit(runChild(os.Args[1:]))
+	}
+	os.Exit(m.Run())
 }

@@ -7,6 +7,10 @@
 //   - writes: the writes made against the real differences;
 //   - rate: the write rate achieved against the client's --rate;
 //   - plan: the time and memory of planning against a raw encoding/csv read;
+//   - process: the peak resident memory of the CLI's `plan`, as a whole
+//     process, against a filled sandbox;
+//   - phones: phone normalisation per value, cold NANP prefixes and
+//     other countries' E.164 numbers;
 //   - naive: a GET-then-full-PATCH loop against fetch, plan and apply.
 //
 // Invariant: every reference is measured or counted in the same run,
@@ -45,9 +49,12 @@ const (
 	exitUsage = 64
 )
 
-var allSections = []string{"reads", "writes", "rate", "plan", "naive"}
+var allSections = []string{"reads", "writes", "rate", "plan", "process", "phones", "naive"}
 
 func main() {
+	if os.Getenv(runnerEnv) != "" {
+		os.Exit(runChild(os.Args[1:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -112,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		b.cfg, mode = quickConfig(), "quick"
 	}
 	runners := map[string]func(context.Context) (*section, error){
-		"reads": b.reads, "writes": b.writes, "rate": b.rate, "plan": b.planning, "naive": b.naive,
+		"reads": b.reads, "writes": b.writes, "rate": b.rate, "plan": b.planning, "process": b.process, "phones": b.phones, "naive": b.naive,
 	}
 	var secs []*section
 	failed := false

@@ -47,8 +47,10 @@ const (
 	// every page full), is an error.
 	DefaultMaxListingRows = 1_000_000
 	// DefaultMaxFetchBytes bounds the bytes of all the listing pages one
-	// FetchState reads.
-	DefaultMaxFetchBytes = 256 << 20
+	// FetchState reads. Each page is decoded into records and dropped, so
+	// this bounds the transfer, not the memory: it admits a full account
+	// (100k groups and 1M users come to about 600 MiB of JSON) with room.
+	DefaultMaxFetchBytes = 2 << 30
 )
 
 // Limits on what one answer may hold. The API is not trusted to be small.
@@ -153,6 +155,8 @@ type Client struct {
 	// fetch_adapt.go).
 	pace       pageSize
 	listGroups atomic.Int32
+	// names shares the strings that repeat across listed rows.
+	names *interner
 
 	// The services.
 	Groups     *GroupsService
@@ -177,6 +181,8 @@ type Response struct {
 	BodyBytes int
 
 	method, path string // the request, as errors name it
+	// note is what a listing page says beside its rows (a *rootNote).
+	note *rootNote
 }
 
 // NewClient checks opts and returns a Client. It makes no request: a login
@@ -261,6 +267,7 @@ func NewClient(opts Options) (*Client, error) {
 		maxBackoff: opts.MaxBackoff,
 		maxRLWait:  opts.MaxRateLimitWait,
 		maxRows:    opts.MaxListingRows,
+		names:      newInterner(internMax),
 		maxBytes:   opts.MaxFetchBytes,
 		secrets:    &redactor{},
 		sleep:      sleep,

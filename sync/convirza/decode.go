@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -205,21 +206,159 @@ func isJSONArray(raw json.RawMessage) bool {
 	return len(raw) > 0 && raw[0] == '['
 }
 
-// member returns obj[key] when obj is a JSON object holding a non-null key.
+// member returns the value of the first of keys that obj, a JSON object,
+// holds and that is not null. A key given twice in obj counts with its last
+// value, as a map would.
 func member(obj json.RawMessage, keys ...string) (json.RawMessage, bool) {
 	if !isJSONObject(obj) {
 		return nil, false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(obj, &m) != nil {
+	found := make([]json.RawMessage, len(keys))
+	err := eachMember(obj, func(k string, v json.RawMessage) error {
+		for i, want := range keys {
+			if k == want {
+				found[i] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, false
 	}
-	for _, k := range keys {
-		if v, ok := m[k]; ok && string(bytes.TrimSpace(v)) != "null" {
+	for _, v := range found {
+		if v != nil && string(bytes.TrimSpace(v)) != "null" {
 			return v, true
 		}
 	}
 	return nil, false
+}
+
+// eachMember calls fn with each key of the JSON object obj and its value
+// (a sub-slice of obj, not a copy), in order, scanning the object once: no
+// map is built and nothing is copied. It fails when obj is not one
+// well-formed object.
+func eachMember(obj []byte, fn func(key string, val json.RawMessage) error) error {
+	if !json.Valid(obj) {
+		return fmt.Errorf("want an object, got %.40s", bytes.TrimSpace(obj))
+	}
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return fmt.Errorf("want an object, got %.40s", bytes.TrimSpace(obj))
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for i < len(obj) {
+		// obj is valid JSON: a key, a colon, a value, then ',' or '}'.
+		end := skipValue(obj, i)
+		key, err := unquote(obj[i:end])
+		if err != nil {
+			return err
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // the colon
+		end = skipValue(obj, i)
+		if err := fn(key, obj[i:end:end]); err != nil {
+			return err
+		}
+		i = skipSpace(obj, end)
+		if obj[i] == '}' {
+			return nil
+		}
+		i = skipSpace(obj, i+1) // the comma
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		default:
+			if depth == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				// A number, true, false or null: up to the next delimiter.
+				for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) {
+					i++
+				}
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// interner shares the backing of strings that repeat across the rows of a
+// listing (a status, a role, a city, a group's ext id on each of its users),
+// so a million rows hold a few thousand copies instead of a million. It
+// keeps at most max strings; past that, new values are kept as they are.
+type interner struct {
+	mu  sync.Mutex
+	m   map[string]string
+	max int
+}
+
+func newInterner(max int) *interner { return &interner{m: map[string]string{}, max: max} }
+
+// internMax bounds a client's interner: enough for the distinct names,
+// cities and group ext ids of a large account, a few MiB at most.
+const internMax = 1 << 17
+
+// lockedInterner is an interner held by one caller: nil interns nothing.
+type lockedInterner struct{ in *interner }
+
+// lock takes the interner for a page of rows; the caller calls unlock.
+func (in *interner) lock() lockedInterner {
+	if in == nil {
+		return lockedInterner{}
+	}
+	in.mu.Lock()
+	return lockedInterner{in}
+}
+
+func (l lockedInterner) unlock() {
+	if l.in != nil {
+		l.in.mu.Unlock()
+	}
+}
+
+// s returns the shared copy of v.
+func (l lockedInterner) s(v string) string {
+	if l.in == nil || v == "" {
+		return v
+	}
+	if c, ok := l.in.m[v]; ok {
+		return c
+	}
+	if len(l.in.m) >= l.in.max || len(v) > 128 {
+		return v
+	}
+	l.in.m[v] = v
+	return v
 }
 
 // unwrapObject returns data.<key> when it is an object (the "data.group"

@@ -156,7 +156,7 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 	var (
 		tree       []TreeNode
 		industries []state.Industry
-		users      *pagedRead[userJSON]
+		users      *pagedRead[state.User]
 		usersErr   error
 	)
 	{
@@ -278,25 +278,32 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 	}
 
 	// Assemble: the root first, then the tree's order, then what the tree
-	// did not show (made since), by id.
-	byID := map[int64]state.Group{}
+	// did not show (made since), by id. The records are copied once, from
+	// the pages into cs.Groups; the users are the listing's own slice.
+	n := 0
+	for _, p := range parents {
+		n += len(listed[p])
+	}
+	byID := make(map[int64]*state.Group, n)
 	var stray []int64
 	for _, p := range parents {
-		for _, g := range listed[p] {
-			if _, dup := byID[g.ID]; dup {
+		gs := listed[p]
+		for i := range gs {
+			if _, dup := byID[gs[i].ID]; dup {
 				continue
 			}
-			byID[g.ID] = g
-			if !t.has(g.ID) {
-				stray = append(stray, g.ID)
+			byID[gs[i].ID] = &gs[i]
+			if !t.has(gs[i].ID) {
+				stray = append(stray, gs[i].ID)
 			}
 		}
 	}
-	root, err := f.rootRecord(ctx, t, rootID, rootGroup, rawUsers, opts.RootDetails)
+	root, err := f.rootRecord(ctx, t, rootID, rootGroup, users.notesInOrder(), opts.RootDetails)
 	if err != nil {
 		return nil, finish(), fmt.Errorf("fetch state: %w", err)
 	}
-	cs := &state.CurrentState{RootID: rootID, Groups: []state.Group{root}, Industries: industries}
+	cs := &state.CurrentState{RootID: rootID, Groups: make([]state.Group, 1, len(byID)+1), Industries: industries}
+	cs.Groups[0] = root
 	if hasCaller {
 		cs.CallerUserID = caller.UserID
 	}
@@ -305,26 +312,30 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 			continue
 		}
 		if g, ok := byID[n]; ok {
-			cs.Groups = append(cs.Groups, g)
+			cs.Groups = append(cs.Groups, *g)
 		} else {
 			c.log.Debug().Int64("group", n).Msg("a group of the tree was not listed: deleted since")
 		}
 	}
 	slices.Sort(stray)
 	for _, id := range stray {
-		cs.Groups = append(cs.Groups, byID[id])
+		cs.Groups = append(cs.Groups, *byID[id])
 	}
-	extOf := map[int64]string{root.ID: root.ExtID}
+	clear(byID)
+	listedCount := make(map[int64]int, len(parents))
+	for _, p := range parents {
+		listedCount[p] = len(listed[p])
+	}
+	clear(listed)
+	extOf := make(map[int64]string, len(cs.Groups))
 	for _, g := range cs.Groups {
 		extOf[g.ID] = g.ExtID
 	}
-	cs.Users = make([]state.User, 0, len(rawUsers))
-	for i := range rawUsers {
-		u := rawUsers[i].user()
-		if u.GroupExtID == "" {
+	cs.Users = rawUsers
+	for i := range cs.Users {
+		if u := &cs.Users[i]; u.GroupExtID == "" {
 			u.GroupExtID = extOf[u.GroupID]
 		}
-		cs.Users = append(cs.Users, u)
 	}
 	slices.SortFunc(cs.Users, func(a, b state.User) int { return cmp.Compare(a.ID, b.ID) })
 
@@ -334,7 +345,7 @@ func (c *Client) FetchState(ctx context.Context, opts FetchOptions) (*state.Curr
 	st.PageSize = f.step()
 	st.Formula = 1 + ceilDiv(len(cs.Users), st.PageSize)
 	for _, p := range parents {
-		if n := len(listed[p]); n > 0 {
+		if n := listedCount[p]; n > 0 {
 			if st.Route == RouteTree {
 				st.Formula += ceilDiv(n, st.PageSize)
 			}
@@ -439,14 +450,72 @@ type pagedRead[T any] struct {
 	// pace, when set, is the page size the server serves (see paced); nil
 	// means PageSize.
 	pace *pageSize
+	// useArena makes the listing keep its rows in one slice, arena, sized
+	// by the first total a page reports: each page is copied into its
+	// place (its offset) and kept as a view of it, so that collect returns
+	// the arena itself, de-duplicated in place, instead of a second copy
+	// of every row. A page that does not fit (past the total, or over rows
+	// another page holds) is kept on its own, and collect then copies.
+	useArena bool
+	arena    []T
+	claimed  []bool      // the arena's rows a page holds
+	inArena  map[int]int // offset -> rows of the page held in the arena
 
 	mu     sync.Mutex
 	pages  map[int][]T
-	totals map[int]int // offset -> the total that page reported (-1: none)
+	totals map[int]int       // offset -> the total that page reported (-1: none)
+	notes  map[int]*rootNote // offset -> what the page said of the root
 }
 
 func newPagedRead[T any](what string, fetch func(context.Context, int) ([]T, *Response, error), id func(T) int64) *pagedRead[T] {
-	return &pagedRead[T]{what: what, fetch: fetch, id: id, pages: map[int][]T{}, totals: map[int]int{}}
+	return &pagedRead[T]{what: what, fetch: fetch, id: id, pages: map[int][]T{}, totals: map[int]int{},
+		notes: map[int]*rootNote{}, inArena: map[int]int{}}
+}
+
+// place puts the page at offset into the arena when it fits there, and
+// returns the rows to keep for it. p.mu is held.
+func (p *pagedRead[T]) place(offset int, items []T, total int) []T {
+	if !p.useArena {
+		return items
+	}
+	if p.arena == nil && total > 0 {
+		// A total is a claim: the arena never holds more rows than a
+		// listing may by default, and its fresh pages cost no resident
+		// memory until a row is copied there. A listing longer than that
+		// keeps its further pages on their own.
+		n := min(total, cmp.Or(p.maxRows, DefaultMaxListingRows), DefaultMaxListingRows)
+		p.arena, p.claimed = make([]T, n), make([]bool, n)
+	}
+	if n, ok := p.inArena[offset]; ok { // a page read again: free its rows
+		clear(p.claimed[offset : offset+n])
+		delete(p.inArena, offset)
+	}
+	end := offset + len(items)
+	if len(items) == 0 || end > len(p.arena) || slices.Contains(p.claimed[offset:end], true) {
+		return items
+	}
+	copy(p.arena[offset:end], items)
+	for i := offset; i < end; i++ {
+		p.claimed[i] = true
+	}
+	p.inArena[offset] = len(items)
+	return p.arena[offset:end:end]
+}
+
+// notesInOrder returns what the pages said of the root, in offset order.
+func (p *pagedRead[T]) notesInOrder() []*rootNote {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	offs := make([]int, 0, len(p.notes))
+	for off := range p.notes {
+		offs = append(offs, off)
+	}
+	slices.Sort(offs)
+	out := make([]*rootNote, len(offs))
+	for i, off := range offs {
+		out[i] = p.notes[off]
+	}
+	return out
 }
 
 func (f *fetcher) childListing(parent int64) *pagedRead[state.Group] {
@@ -463,18 +532,17 @@ func bounded[T any](f *fetcher, p *pagedRead[T]) *pagedRead[T] {
 	return p
 }
 
-func (f *fetcher) userListing(root int64) *pagedRead[userJSON] {
-	return paced(f, bounded(f, newPagedRead(fmt.Sprintf("users of %d", root),
-		func(ctx context.Context, off int) ([]userJSON, *Response, error) {
+// userListing reads the users under root into one slice (see
+// pagedRead.arena), noting what each page says of the root itself.
+func (f *fetcher) userListing(root int64) *pagedRead[state.User] {
+	p := paced(f, bounded(f, newPagedRead(fmt.Sprintf("users of %d", root),
+		func(ctx context.Context, off int) ([]state.User, *Response, error) {
 			return f.c.Users.listPage(ctx, &UserListOptions{OrgUnitID: root, SortBy: "created_on", SortOrder: "asc",
-				ListOptions: ListOptions{Limit: PageSize, Offset: off}})
+				ListOptions: ListOptions{Limit: PageSize, Offset: off}}, root)
 		},
-		func(u userJSON) int64 {
-			if u.ID != 0 {
-				return int64(u.ID)
-			}
-			return int64(u.AltID)
-		})))
+		func(u state.User) int64 { return u.ID })))
+	p.useArena = true
+	return p
 }
 
 // callBudget bounds the pages that several listings may fetch together.
@@ -522,8 +590,11 @@ func (p *pagedRead[T]) page(ctx context.Context, offset int) error {
 		return fmt.Errorf("list %s, offset %d: %w", p.what, offset, err)
 	}
 	p.mu.Lock()
-	p.pages[offset] = items
+	p.pages[offset] = p.place(offset, items, resp.Total)
 	p.totals[offset] = resp.Total
+	if resp.note != nil {
+		p.notes[offset] = resp.note
+	}
 	p.mu.Unlock()
 	p.pace.observe(offset, len(items), resp.Total)
 	return nil
@@ -620,7 +691,8 @@ func (p *pagedRead[T]) result(ctx context.Context) ([]T, error) {
 			return nil, fmt.Errorf("list %s: the listing changed while it was read (%s); try again", p.what, why)
 		}
 		p.mu.Lock()
-		p.pages, p.totals = map[int][]T{}, map[int]int{}
+		p.pages, p.totals, p.notes, p.inArena = map[int][]T{}, map[int]int{}, map[int]*rootNote{}, map[int]int{}
+		clear(p.claimed)
 		p.mu.Unlock()
 		if err := p.page(ctx, 0); err != nil {
 			return nil, err
@@ -668,13 +740,40 @@ func (p *pagedRead[T]) collect() ([]T, bool, string) {
 		offs = append(offs, off)
 	}
 	slices.Sort(offs)
-	seen := map[int64]bool{}
-	var items []T
+	rows, whole := 0, p.arena != nil
 	for _, off := range offs {
-		for _, it := range p.pages[off] {
-			if id := p.id(it); !seen[id] {
-				seen[id] = true
-				items = append(items, it)
+		rows += len(p.pages[off])
+		if _, ok := p.inArena[off]; !ok && len(p.pages[off]) > 0 {
+			whole = false
+		}
+	}
+	seen := make(map[int64]struct{}, rows)
+	var items []T
+	if whole {
+		// Every page is a view of the arena, the views in offset order and
+		// apart: de-duplicate in place, never writing past the row read.
+		w := 0
+		for _, off := range offs {
+			for _, it := range p.pages[off] {
+				if id := p.id(it); !has(seen, id) {
+					seen[id] = struct{}{}
+					p.arena[w] = it
+					w++
+				}
+			}
+		}
+		clear(p.arena[w:])
+		items = p.arena[:w]
+		// The arena is the caller's now; pages read again get their own.
+		p.arena, p.claimed, p.pages, p.inArena = nil, nil, map[int][]T{}, map[int]int{}
+	} else {
+		items = make([]T, 0, rows)
+		for _, off := range offs {
+			for _, it := range p.pages[off] {
+				if id := p.id(it); !has(seen, id) {
+					seen[id] = struct{}{}
+					items = append(items, it)
+				}
 			}
 		}
 	}
@@ -693,6 +792,8 @@ func (p *pagedRead[T]) collect() ([]T, bool, string) {
 	}
 	return items, true, ""
 }
+
+func has(m map[int64]struct{}, k int64) bool { _, ok := m[k]; return ok }
 
 // treeIndex answers questions about the tree.
 type treeIndex struct {
@@ -856,7 +957,7 @@ func (f *fetcher) findExtID(ctx context.Context, t *treeIndex, ext string, liste
 // rootRecord returns the root's group record: the one a call already gave;
 // else, unless asked for the full record, one built from the tree (its name)
 // and the user rows (its ext id, parent); else a GET.
-func (f *fetcher) rootRecord(ctx context.Context, t *treeIndex, rootID int64, have *state.Group, users []userJSON, full bool) (state.Group, error) {
+func (f *fetcher) rootRecord(ctx context.Context, t *treeIndex, rootID int64, have *state.Group, notes []*rootNote, full bool) (state.Group, error) {
 	if have != nil {
 		return *have, nil
 	}
@@ -865,21 +966,16 @@ func (f *fetcher) rootRecord(ctx context.Context, t *treeIndex, rootID int64, ha
 		if i, ok := t.index[rootID]; ok {
 			g.ParentID = t.nodes[i].ParentID
 		}
-		for i := range users {
-			refs := users[i].groupRefs()
-			for _, r := range refs {
-				if r.ID == rootID && r.ExtID != "" {
-					g.ExtID = r.ExtID
-					if g.Name == "" {
-						g.Name = r.Name
-					}
-					break
+		// What the user pages said of the root, page after page.
+		for _, n := range notes {
+			if g.ParentID == 0 && n.parentID != 0 {
+				g.ParentID = n.parentID // the parent group of a user of the root
+			}
+			if n.extID != "" {
+				g.ExtID = n.extID
+				if g.Name == "" {
+					g.Name = n.name
 				}
-			}
-			if g.ParentID == 0 && refs[0].ID == rootID && refs[1].ID != 0 {
-				g.ParentID = refs[1].ID // the parent group of a user of the root
-			}
-			if g.ExtID != "" {
 				return g, nil
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
 )
@@ -69,7 +70,9 @@ type groupJSON struct {
 	GModified    flexTime   `json:"group_modified"`
 }
 
-func (g *groupJSON) group() state.Group {
+// group is the compact record of g: the strings that repeat across groups
+// (status, city, state, zip, industry, time zone) shared through in.
+func (g *groupJSON) group(in lockedInterner) state.Group {
 	out := state.Group{
 		ID:           int64(g.ID),
 		ExtID:        string(g.ExtID),
@@ -77,15 +80,15 @@ func (g *groupJSON) group() state.Group {
 		ParentID:     int64(g.ParentID),
 		TopID:        int64(g.TopID),
 		BillingID:    int64(g.BillingID),
-		Status:       parseStatus(string(g.Status), string(g.StatusAlt)),
+		Status:       state.Status(in.s(string(parseStatus(string(g.Status), string(g.StatusAlt))))),
 		Address:      string(g.Address),
-		City:         string(g.City),
-		State:        string(g.State),
-		Zip:          string(g.Zip),
+		City:         in.s(string(g.City)),
+		State:        in.s(string(g.State)),
+		Zip:          in.s(string(g.Zip)),
 		Phone:        string(g.Phone),
 		IndustryID:   int64(g.IndustryID),
-		IndustryName: string(g.IndustryName),
-		Timezone:     string(g.Timezone),
+		IndustryName: in.s(string(g.IndustryName)),
+		Timezone:     in.s(string(g.Timezone)),
 		Created:      g.OUCreated.Time(),
 		Modified:     g.OUModified.Time(),
 	}
@@ -111,39 +114,71 @@ func parseStatus(vals ...string) state.Status {
 	return ""
 }
 
-// decodeList reads a listing's data: {"<key>": [...], "total": N}, or a bare
-// array. It sets resp.Total (-1 when the server did not say).
-func decodeList[T any](resp *Response, data json.RawMessage, key string) ([]T, error) {
-	var items []T
+// decodeList reads a listing's data, {"<key>": [...], "total": N} or a bare
+// array, into *items, reusing its backing array (every element is zeroed
+// first, so a reused page keeps nothing of the last one). The data is read
+// as a stream of members, without a map. It sets resp.Total (-1 when the
+// server did not say).
+func decodeList[T any](resp *Response, data json.RawMessage, key string, items *[]T) error {
+	clear((*items)[:cap(*items)])
+	*items = (*items)[:0]
 	if isJSONArray(data) {
-		if err := decodeData(resp, data, &items); err != nil {
-			return nil, err
+		return decodeData(resp, data, items)
+	}
+	var list json.RawMessage
+	err := eachMember(data, func(k string, v json.RawMessage) error {
+		switch k {
+		case "total":
+			var n flexInt
+			if err := json.Unmarshal(v, &n); err != nil {
+				return err
+			}
+			resp.Total = int(n)
+		case key:
+			list = v
 		}
-		return items, nil
+		return nil
+	})
+	if err != nil {
+		return &MalformedResponseError{Method: resp.method, Path: resp.path, StatusCode: resp.StatusCode,
+			RequestID: resp.RequestID, Reason: "unexpected data", Err: err}
 	}
-	var m map[string]json.RawMessage
-	if err := decodeData(resp, data, &m); err != nil {
-		return nil, err
-	}
-	if raw, ok := m["total"]; ok {
-		var n flexInt
-		if err := decodeData(resp, raw, &n); err != nil {
-			return nil, err
-		}
-		resp.Total = int(n)
-	}
-	raw, ok := m[key]
-	if !ok || string(raw) == "null" {
+	if list == nil || string(list) == "null" {
 		if resp.Total == 0 {
-			return nil, nil
+			return nil
 		}
-		return nil, badData(resp, fmt.Sprintf("data without %q", key))
+		return badData(resp, fmt.Sprintf("data without %q", key))
 	}
-	if err := decodeData(resp, raw, &items); err != nil {
+	return decodeData(resp, list, items)
+}
+
+// groupPage decodes a page of groups into compact records: its repeated
+// strings interned, the decoding page itself reused.
+func (c *Client) groupPage(resp *Response, data json.RawMessage) ([]state.Group, error) {
+	buf := groupPages.Get().(*[]groupJSON)
+	defer groupPages.Put(buf)
+	if err := decodeList(resp, data, "groups", buf); err != nil {
 		return nil, err
 	}
-	return items, nil
+	raw := *buf
+	out := make([]state.Group, 0, len(raw))
+	in := c.names.lock()
+	defer in.unlock()
+	for i := range raw {
+		g := raw[i].group(in)
+		if g.ID == 0 {
+			return nil, badData(resp, fmt.Sprintf("group %d of the page has no org_unit_id", i))
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
+
+// groupPages and userPages hold the pages listings decode into, for reuse.
+var (
+	groupPages = sync.Pool{New: func() any { s := make([]groupJSON, 0, PageSize); return &s }}
+	userPages  = sync.Pool{New: func() any { s := make([]userJSON, 0, PageSize); return &s }}
+)
 
 // setNext sets resp.NextOffset after a page of n items asked at offset with
 // limit.
@@ -181,17 +216,9 @@ func (s *GroupsService) ListChildren(ctx context.Context, parentID int64, opts *
 	if err != nil {
 		return nil, resp, err
 	}
-	raw, err := decodeList[groupJSON](resp, data, "groups")
+	out, err := s.client.groupPage(resp, data)
 	if err != nil {
 		return nil, resp, err
-	}
-	out := make([]state.Group, 0, len(raw))
-	for i := range raw {
-		g := raw[i].group()
-		if g.ID == 0 {
-			return nil, resp, badData(resp, fmt.Sprintf("group %d of the page has no org_unit_id", i))
-		}
-		out = append(out, g)
 	}
 	setNext(resp, opts.Offset, limit, len(out))
 	return out, resp, nil
@@ -466,7 +493,7 @@ func (s *GroupsService) Get(ctx context.Context, id int64) (*state.Group, *Respo
 	if err := decodeData(resp, unwrapObject(data, "group"), &raw); err != nil {
 		return nil, resp, err
 	}
-	g := raw.group()
+	g := raw.group(lockedInterner{})
 	if g.ID == 0 {
 		return nil, resp, badData(resp, "group without org_unit_id")
 	}

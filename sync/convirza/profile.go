@@ -83,17 +83,9 @@ func (s *GroupsService) ListAll(ctx context.Context, opts *ListOptions) ([]state
 	if err != nil {
 		return nil, resp, err
 	}
-	raw, err := decodeList[groupJSON](resp, data, "groups")
+	out, err := s.client.groupPage(resp, data)
 	if err != nil {
 		return nil, resp, err
-	}
-	out := make([]state.Group, 0, len(raw))
-	for i := range raw {
-		g := raw[i].group()
-		if g.ID == 0 {
-			return nil, resp, badData(resp, fmt.Sprintf("group %d of the page has no org_unit_id", i))
-		}
-		out = append(out, g)
 	}
 	setNext(resp, opts.Offset, limit, len(out))
 	return out, resp, nil

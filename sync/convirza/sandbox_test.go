@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -845,4 +849,81 @@ func getConcurrently(ctx context.Context, t *testing.T, c *convirza.Client, id i
 			t.Errorf("call %d: %v", i, err)
 		}
 	}
+}
+
+// BenchmarkFetchStateLarge is BenchmarkFetchState at 10k groups and 200k
+// users, to profile the fetch where its memory shows (-memprofile,
+// -cpuprofile). It keeps the last state alive, as a caller would.
+func BenchmarkFetchStateLarge(b *testing.B) {
+	if testing.Short() {
+		b.Skip("large")
+	}
+	st := convirzatest.Generate(convirzatest.GenSpec{PerLevel: []int{10, 990, 9000}, Users: 200_000, InactiveEvery: 7})
+	sb, err := convirzatest.NewFromState(st, convirzatest.Options{LoginLimit: -1, CallLogLimit: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := convirzatest.StartServer(sb, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := convirza.NewClient(convirza.Options{APIURL: srv.APIURL(), AuthURL: srv.AuthURL(), HTTPClient: srv.Client(),
+		Token: srv.Token(), Rate: 1e6})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var (
+		cs   *state.CurrentState
+		peak uint64
+	)
+	for b.Loop() {
+		srv.ResetCalls()
+		cs = nil
+		runtime.GC()
+		stop := samplePeakHeap(&peak)
+		cs, _, err = c.FetchState(context.Background(), convirza.FetchOptions{})
+		stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(cs.Users)), "users/op")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	// CONVIRZA_HEAP_PROFILE names a file for a heap profile taken with the
+	// last state still held: its inuse figures are what the state keeps.
+	if path := os.Getenv("CONVIRZA_HEAP_PROFILE"); path != "" {
+		runtime.GC()
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.KeepAlive(cs)
+}
+
+// samplePeakHeap samples the heap's objects (live and not yet swept) every
+// millisecond into peak until the returned stop is called.
+func samplePeakHeap(peak *uint64) (stop func()) {
+	done, quit := make(chan struct{}), make(chan struct{})
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			*peak = max(*peak, s[0].Value.Uint64())
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }

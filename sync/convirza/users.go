@@ -76,16 +76,18 @@ type userJSON struct {
 	CreatedAlt  flexTime    `json:"created_on"`
 }
 
-func (u *userJSON) user() state.User {
+// user is the compact record of u: the strings that repeat across users
+// (names, status, the group's ext id) shared through in.
+func (u *userJSON) user(in lockedInterner) state.User {
 	out := state.User{
 		ID:         int64(u.ID),
 		Email:      firstNonEmpty(string(u.Email), string(u.Username)),
-		FirstName:  string(u.FirstName),
-		LastName:   string(u.LastName),
+		FirstName:  in.s(string(u.FirstName)),
+		LastName:   in.s(string(u.LastName)),
 		ExtID:      string(u.ExtID),
-		Status:     parseStatus(string(u.Status), string(u.UserStatus)),
+		Status:     state.Status(in.s(string(parseStatus(string(u.Status), string(u.UserStatus))))),
 		GroupID:    int64(u.GroupID),
-		GroupExtID: firstNonEmpty(string(u.GroupExtID), string(u.GroupExtAlt)),
+		GroupExtID: in.s(firstNonEmpty(string(u.GroupExtID), string(u.GroupExtAlt))),
 		Created:    u.Created.Time(),
 	}
 	if out.ID == 0 {
@@ -114,16 +116,49 @@ type groupRef struct {
 
 // groupRefs returns the groups a user row names (its group, parent group
 // and account), for FetchState to learn a group's ext id without a call.
-func (u *userJSON) groupRefs() []groupRef {
-	return []groupRef{
+func (u *userJSON) groupRefs() [3]groupRef {
+	return [3]groupRef{
 		{int64(u.GroupID), firstNonEmpty(string(u.GroupExtID), string(u.GroupExtAlt)), string(u.GroupName)},
 		{int64(u.ParentID), string(u.ParentExt), string(u.Parent)},
 		{int64(u.AccountID), string(u.AccountExt), string(u.Account)},
 	}
 }
 
-// listPage reads one page of List Users as the API sends it.
-func (s *UsersService) listPage(ctx context.Context, opts *UserListOptions) ([]userJSON, *Response, error) {
+// rootNote is what one page of users says about a group (FetchState's
+// root) that the listing does not otherwise describe: the ext id and name
+// of the first row naming it, and, from the rows up to that one, the
+// parent of a user of the group.
+type rootNote struct {
+	extID, name string
+	parentID    int64
+}
+
+// noteRoot reads, in order, what the rows of a page say about group root,
+// as FetchState reads them (rootRecord).
+func noteRoot(rows []userJSON, root int64) *rootNote {
+	n := &rootNote{}
+	for i := range rows {
+		refs := rows[i].groupRefs()
+		for _, r := range refs {
+			if r.ID == root && r.ExtID != "" {
+				n.extID, n.name = r.ExtID, r.Name
+				break
+			}
+		}
+		if n.parentID == 0 && refs[0].ID == root && refs[1].ID != 0 {
+			n.parentID = refs[1].ID
+		}
+		if n.extID != "" {
+			break
+		}
+	}
+	return n
+}
+
+// listPage reads one page of List Users into compact records. The page is
+// decoded into a reused buffer, and only the records are kept. When noteOf
+// is not 0, resp carries what the rows say about that group (a *rootNote).
+func (s *UsersService) listPage(ctx context.Context, opts *UserListOptions, noteOf int64) ([]state.User, *Response, error) {
 	if opts == nil {
 		opts = &UserListOptions{}
 	}
@@ -145,31 +180,34 @@ func (s *UsersService) listPage(ctx context.Context, opts *UserListOptions) ([]u
 	if err != nil {
 		return nil, resp, err
 	}
-	raw, err := decodeList[userJSON](resp, data, "users")
-	if err != nil {
+	buf := userPages.Get().(*[]userJSON)
+	defer userPages.Put(buf)
+	if err := decodeList(resp, data, "users", buf); err != nil {
 		return nil, resp, err
 	}
+	raw := *buf
 	for i := range raw {
 		if raw[i].ID == 0 && raw[i].AltID == 0 {
 			return nil, resp, badData(resp, fmt.Sprintf("user %d of the page has no ct_user_id", i))
 		}
 	}
+	if noteOf != 0 {
+		resp.note = noteRoot(raw, noteOf)
+	}
+	out := make([]state.User, len(raw))
+	in := s.client.names.lock()
+	for i := range raw {
+		out[i] = raw[i].user(in)
+	}
+	in.unlock()
 	setNext(resp, opts.Offset, limit, len(raw))
-	return raw, resp, nil
+	return out, resp, nil
 }
 
 // List lists one page of users (GET /users/list): every user in the
 // subtree of opts.OrgUnitID.
 func (s *UsersService) List(ctx context.Context, opts *UserListOptions) ([]state.User, *Response, error) {
-	raw, resp, err := s.listPage(ctx, opts)
-	if err != nil {
-		return nil, resp, err
-	}
-	out := make([]state.User, len(raw))
-	for i := range raw {
-		out[i] = raw[i].user()
-	}
-	return out, resp, nil
+	return s.listPage(ctx, opts, 0)
 }
 
 // ListIter walks every page of users, 200 at a time, in the stable order
@@ -221,7 +259,7 @@ func (s *UsersService) Get(ctx context.Context, id int64) (*state.User, *Respons
 	if err := decodeData(resp, unwrapObject(data, "user"), &raw); err != nil {
 		return nil, resp, err
 	}
-	u := raw.user()
+	u := raw.user(lockedInterner{})
 	if u.ID == 0 {
 		return nil, resp, badData(resp, "user without ct_user_id")
 	}

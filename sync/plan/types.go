@@ -304,7 +304,13 @@ func (p *Plan) Blocked() bool { return len(p.BlockingGates()) > 0 }
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
 // Marshal encodes the plan as indented JSON, the plan file format.
-func (p *Plan) Marshal() ([]byte, error) { return json.MarshalIndent(p, "", "  ") }
+func (p *Plan) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	if err := p.Encode(&b); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+}
 
 // Unmarshal decodes a plan file and refuses another version.
 func Unmarshal(b []byte) (*Plan, error) {

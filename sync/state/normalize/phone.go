@@ -1,10 +1,10 @@
 package normalize
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -33,12 +33,13 @@ func Phone(s, region string) (string, error) {
 // error), then Format(E164). Parse and IsValidNumber cost about 10-30 µs,
 // so the common North American layouts ("(617) 555-0142", "617.555.0142",
 // "+1-617-555-0142", "1 (617) 555-0142", ...) take a fast path that gives
-// the same answer: it only extracts the ten digits, and asks phonenumbers
-// whether numbers with those first six digits are valid once per six-digit
-// prefix (TestNANPValidityDigits proves, from the metadata
-// itself, that validity depends on no other digit, but for three area
-// codes where it takes seven); TestPhoneFastAgrees
-// compares both paths on generated numbers). Everything else, and every
+// the same answer: it only extracts the ten digits, and reads whether
+// numbers with those first six digits are valid from a table of every
+// prefix made from phonenumbers (nanpTable; TestNANPValidityDigits proves,
+// from the metadata itself, that validity depends on no other digit, but
+// for two area codes where it takes seven; TestNANPTable checks the table
+// against phonenumbers; TestPhoneFastAgrees compares both paths on
+// generated numbers). Everything else, and every
 // number the fast path is unsure of, goes to phonenumbers.
 func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	s = strings.TrimSpace(s)
@@ -161,56 +162,55 @@ func nanpDigits(s string) (d [10]byte, ok bool) {
 	return d, true
 }
 
-// nanpCache holds, for each six-digit prefix 200000-999999, two bits:
-// 0 not known yet, 1 valid, 2 not valid. It is filled lazily and only
-// ever from phonenumbers.IsValidNumber, so it is a pure memo. Under the
-// area codes of nanpSevenDigitAreas validity depends on the seventh digit
-// too, so those are memoized by seven digits in nanpCache7.
-var (
-	nanpCache  [(800000 + 15) / 16]atomic.Uint32
-	nanpCache7 = func() map[int]*[(10000 + 15) / 16]atomic.Uint32 {
-		m := make(map[int]*[(10000 + 15) / 16]atomic.Uint32, len(nanpSevenDigitAreas))
-		for a := range nanpSevenDigitAreas {
-			m[a] = new([(10000 + 15) / 16]atomic.Uint32)
-		}
-		return m
-	}()
-)
+// nanpTable holds one bit per NANP prefix: whether phonenumbers holds the
+// numbers that start with it valid. Bits 0-799999 are the six-digit
+// prefixes 200000-999999; then, for each area code of nanpSevenDigitAreas
+// in increasing order, 10000 bits for its seven-digit prefixes (the area's
+// three digits left out). It is generated from phonenumbers.IsValidNumber
+// (go test -run TestNANPTable -update) and TestNANPTable checks it against
+// the metadata in use, so a cold prefix costs what a warm one does: one
+// bit read.
+//
+//go:embed nanp_valid.bin
+var nanpTable string
+
+const nanpTableBits = 800000 + 10000*2
 
 // nanpSevenDigitAreas are the area codes under which the NANP metadata
 // looks at the seventh digit (Barbados, Jamaica); TestNANPValidityDigits
 // derives this set from the metadata and fails if it drifts.
 var nanpSevenDigitAreas = map[int]bool{246: true, 876: true}
 
-// nanpSlot returns the memo word and bit shift of a number's prefix.
-func nanpSlot(d *[10]byte) (*atomic.Uint32, uint) {
+// nanpSevenDigitOrder is nanpSevenDigitAreas in the table's order.
+var nanpSevenDigitOrder = []int{246, 876}
+
+// nanpBit returns the table bit of a number's prefix.
+func nanpBit(d *[10]byte) int {
 	area := int(d[0]-'0')*100 + int(d[1]-'0')*10 + int(d[2]-'0')
-	if c7, ok := nanpCache7[area]; ok {
-		idx := int(d[3]-'0')*1000 + int(d[4]-'0')*100 + int(d[5]-'0')*10 + int(d[6]-'0')
-		return &c7[idx/16], uint(idx%16) * 2
+	for i, a := range nanpSevenDigitOrder {
+		if a == area {
+			return 800000 + 10000*i + int(d[3]-'0')*1000 + int(d[4]-'0')*100 + int(d[5]-'0')*10 + int(d[6]-'0')
+		}
 	}
-	idx := area*1000 + int(d[3]-'0')*100 + int(d[4]-'0')*10 + int(d[5]-'0') - 200000
-	return &nanpCache[idx/16], uint(idx%16) * 2
+	return area*1000 + int(d[3]-'0')*100 + int(d[4]-'0')*10 + int(d[5]-'0') - 200000
 }
 
+// nanpValid reports whether the number is valid, by its prefix's bit.
 func nanpValid(d *[10]byte) bool {
-	w, shift := nanpSlot(d)
-	switch (w.Load() >> shift) & 3 {
-	case 1:
-		return true
-	case 2:
-		return false
+	bit := nanpBit(d)
+	if bit < 0 || bit/8 >= len(nanpTable) {
+		return false // not a prefix of the table (an area code below 200)
 	}
+	return nanpTable[bit/8]&(1<<(bit%8)) != 0
+}
+
+// nanpValidSlow is the reference the table is made from: phonenumbers'
+// verdict on a number with the digits d.
+func nanpValidSlow(d *[10]byte) bool {
 	var nn uint64
 	for _, c := range d {
 		nn = nn*10 + uint64(c-'0')
 	}
 	cc := int32(1)
-	valid := phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
-	bits := uint32(2)
-	if valid {
-		bits = 1
-	}
-	w.Or(bits << shift)
-	return valid
+	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
 }
