@@ -210,8 +210,6 @@ func (r *textReport) header(p *plan.Plan) {
 	}
 }
 
-// node draws one group and its items. lead is written before the node's
-// own line; pad starts every line below it.
 // nodeHead is a group's line in the text tree, before its marker and
 // details: its name, its refs, and, for a top node not under the root,
 // where it sits.
@@ -226,6 +224,8 @@ func nodeHead(t *treeNode, top bool) string {
 	return head
 }
 
+// node draws one group and its items. lead is written before the node's
+// own line; pad starts every line below it.
 func (r *textReport) node(t *treeNode, lead, pad string, top bool) {
 	hasItems := len(t.users) > 0 || len(t.children) > 0 || t.node.Folded > 0
 	// Detail lines sit under the group's name, beside the line that
