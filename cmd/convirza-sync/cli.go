@@ -95,7 +95,7 @@ func logFlags(fs *flag.FlagSet, c *config) {
 }
 
 func inputFlags(fs *flag.FlagSet, c *config) {
-	fs.StringVar(&c.groups, "groups", "", "the groups export, CSV or JSON (or a combined JSON file)")
+	fs.StringVar(&c.groups, "groups", "", "the groups export, CSV, XLSX or JSON (or a combined JSON file)")
 	fs.StringVar(&c.users, "users", "", "the users export; users are managed only when it is given")
 	fs.StringVar(&c.mapping, "mapping", "", "the mapping file (YAML); optional with canonical columns")
 	fs.StringVar(&c.inputFormat, "input-format", "", "csv, json or xlsx; by default chosen by the file extension")

@@ -132,22 +132,11 @@ func loadExport(e *env, c *config, rootExt string) (*state.DesiredState, error) 
 	if c.groups == "" && c.users == "" {
 		return nil, usagef("give the export: --groups FILE and/or --users FILE")
 	}
-	var m *mapping.Mapping
-	if c.mapping != "" {
-		var err error
-		if c.inputFS != nil {
-			m, err = mapping.ReadMapping(c.inputFS, c.mapping)
-		} else {
-			m, err = mapping.LoadMapping(c.mapping)
-		}
-		if err != nil {
-			return nil, err
-		}
+	m, err := readMapping(c)
+	if err != nil {
+		return nil, err
 	}
-	ds, err := mapping.Load(mapping.LoadOptions{
-		GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExt, FS: c.inputFS,
-		Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet,
-	})
+	ds, err := mapping.Load(loadOptions(c, m, rootExt))
 	if err != nil {
 		if ds != nil {
 			showProblems(e, c, ds.Invalid, planFullList)
@@ -155,6 +144,27 @@ func loadExport(e *env, c *config, rootExt string) (*state.DesiredState, error) 
 		return nil, err
 	}
 	return ds, nil
+}
+
+// readMapping reads --mapping, from the input files (the demo's embedded
+// examples) or the file system; nil when none is given.
+func readMapping(c *config) (*mapping.Mapping, error) {
+	switch {
+	case c.mapping == "":
+		return nil, nil
+	case c.inputFS != nil:
+		return mapping.ReadMapping(c.inputFS, c.mapping)
+	}
+	return mapping.LoadMapping(c.mapping)
+}
+
+// loadOptions are the settings the export is loaded with, by plan, sync
+// and validate alike.
+func loadOptions(c *config, m *mapping.Mapping, rootExt string) mapping.LoadOptions {
+	return mapping.LoadOptions{
+		GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExt, FS: c.inputFS,
+		Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet,
+	}
 }
 
 // planFullList says where plan and sync list every row problem.

@@ -28,15 +28,10 @@ func runValidate(_ context.Context, e *env, c *config, _ []string) error {
 	if c.groups == "" && c.users == "" {
 		return usagef("give the export: --groups FILE and/or --users FILE")
 	}
-	var m *mapping.Mapping
-	var loadErr error
-	if c.mapping != "" {
-		m, loadErr = mapping.LoadMapping(c.mapping)
-	}
+	m, loadErr := readMapping(c)
 	var ds *state.DesiredState
 	if loadErr == nil {
-		ds, loadErr = mapping.Load(mapping.LoadOptions{GroupsPath: c.groups, UsersPath: c.users, Format: c.inputFormat, Mapping: m, RootExtID: rootExtID(c.root),
-			Encoding: c.encoding, Delimiter: c.delimiter, Sheet: c.sheet})
+		ds, loadErr = mapping.Load(loadOptions(c, m, rootExtID(c.root)))
 	}
 	if ds == nil {
 		ds = &state.DesiredState{}

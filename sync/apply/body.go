@@ -22,15 +22,6 @@ import (
 // mapping refuses "empty: clear" on industry and industry_id for the same
 // reason.
 
-// parentField is the field that places the object of a change: the parent
-// of a group, the group of a user.
-func parentField(k plan.Kind) string {
-	if k == plan.KindUser {
-		return plan.FieldUserGroup
-	}
-	return plan.FieldParent
-}
-
 // ids resolves groups and users that the run creates to their new ids. It
 // is safe for concurrent use.
 type ids interface {
@@ -74,7 +65,7 @@ func objectID(c *plan.Change, known ids) (int64, error) {
 // "" names a group the plan creates, by the change's Parent ref; a create
 // also gets the parent from Parent when its fields leave it out.
 func fill(c *plan.Change, known ids, set func(field, value string) error, setParent func(int64)) error {
-	pf := parentField(c.Kind)
+	pf := c.Kind.ParentField()
 	hasParent := false
 	for _, f := range c.Fields {
 		if f.Field == pf {

@@ -1,6 +1,7 @@
 // Package doctor checks, against a live Convirza account, each assumption
-// that convirza-sync makes about the API (the points shared/convirza-api.md
-// marks [assumed] or contradicted), and says for each whether it holds (ok),
+// that convirza-sync makes about the API (the points that the API contract,
+// convirza-api.md, marks [assumed] or contradicted; the README's "API
+// assumptions" table), and says for each whether it holds (ok),
 // differs in a way the job copes with (adapted), differs in a way it cannot
 // handle safely (differs), or could not be told (unknown).
 //

@@ -17,7 +17,7 @@ type Violation struct {
 	ChangeID int    `json:"change"`
 	Change   string `json:"change_desc"`
 	// Rule names the rule broken: RuleAPIURL, RuleRoot, RuleCaller,
-	// RuleOutside, RuleRootWritten or RuleCallerWritten.
+	// RuleOutside, RuleRootWritten, RuleCallerWritten or RuleField.
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
 }
@@ -30,6 +30,7 @@ const (
 	RuleOutside       = "outside-root"   // a change names a group or user outside the root
 	RuleRootWritten   = "root-written"   // a change writes the root group itself
 	RuleCallerWritten = "caller-written" // a change writes the caller's own user
+	RuleField         = "field"          // a change writes a field that no plan writes
 )
 
 // String renders the violation for people.
@@ -56,8 +57,13 @@ func (v Violation) String() string {
 //     current (for a change that is not a create), and every group it puts
 //     an object under (its parent ref, its org_unit_parent_id or
 //     ct_user_ou_id) is a group of current, or one the plan creates.
+//   - A create names the group it goes under: apply would otherwise send
+//     parent 0 and let the API choose.
 //   - No change writes the root group itself, nor the caller's own user
 //     (the one the credentials name, and the one the plan names).
+//   - Every field is one that Calculate writes and CheckStale compares
+//     (planField): the client could send others (a group's top_ou_id or
+//     billing_id, a user's role_id), and no before-value would guard them.
 //
 // Refused changes are never written and are not checked. The result is in
 // change order, the plan's own violations first; none means the plan may
@@ -160,8 +166,18 @@ func CheckScope(p *Plan, current *state.CurrentState, apiURL string) []Violation
 				add(RuleOutside, "user %d is not inside the %s (outside it, or gone)", c.ObjectID, rootName)
 			}
 		}
+		for _, f := range c.Fields {
+			if !planField(c.Kind, f.Field) {
+				add(RuleField, "it writes %s, which no plan writes", f.Field)
+			}
+		}
 		// Where the change puts the object: the parent ref, and the id in
 		// the parent field.
+		if c.Action == Create && c.Parent.IsZero() {
+			if f, ok := c.Field(c.Kind.ParentField()); !ok || f.After == "" {
+				add(RuleOutside, "it names no group to create the %s under", c.Kind)
+			}
+		}
 		if c.Parent.ID != 0 {
 			under("the parent", c.Parent.ID)
 		} else if c.Parent.ExtID != "" && !created[KindGroup][c.Parent.ExtID] {
@@ -180,6 +196,19 @@ func CheckScope(p *Plan, current *state.CurrentState, apiURL string) []Violation
 		}
 	}
 	return out
+}
+
+// planField reports whether a plan may write the field on an object of
+// kind k: whether CheckStale can compare it (groupValue, userValue).
+func planField(k Kind, field string) bool {
+	var ok bool
+	switch k {
+	case KindGroup:
+		_, ok = groupValue(&state.Group{}, field)
+	case KindUser:
+		_, ok = userValue(&state.User{}, field)
+	}
+	return ok
 }
 
 // planRootName names a plan's root for a message: its id, and its ext id

@@ -87,6 +87,15 @@ func TestCheckScope(t *testing.T) {
 			Fields: []FieldChange{fc(FieldCity, "", "X")}}), "", []string{"10 outside-root"}},
 		{"a parent ref by ext id of nothing the plan creates", add(Change{Action: Create, Kind: KindGroup, Key: "Y", Parent: Ref{ExtID: "ELSEWHERE"},
 			Fields: []FieldChange{fc(FieldExtID, "", "Y"), fc(FieldName, "", "Y")}}), "", []string{"10 outside-root"}},
+		{"a group create that names no parent", add(Change{Action: Create, Kind: KindGroup, Key: "Z",
+			Fields: []FieldChange{fc(FieldExtID, "", "Z"), fc(FieldName, "", "Z")}}), "", []string{"10 outside-root"}},
+		{"a user create that names no group", add(Change{Action: Create, Kind: KindUser, Key: "z@acme.example",
+			Fields: []FieldChange{fc(FieldUsername, "", "z@acme.example")}}), "", []string{"10 outside-root"}},
+		{"a group create that sets another top and billing account", add(Change{Action: Create, Kind: KindGroup, Key: "Z", Parent: rootRef,
+			Fields: []FieldChange{fc("billing_id", "", "1"), fc(FieldExtID, "", "Z"), fc(FieldName, "", "Z"), fc("top_ou_id", "", "1")}}), "",
+			[]string{"10 field", "10 field"}},
+		{"a user's role_id, which no before-value guards", add(Change{Action: Update, Kind: KindUser, Key: "jo@acme.example", ObjectID: 10001, Parent: rootRef,
+			Fields: []FieldChange{fc("role_id", "", "1")}}), "", []string{"10 field"}},
 		{"an unknown kind", add(Change{Action: Delete, Kind: "account", Key: "A", ObjectID: 1}), "", []string{"10 outside-root"}},
 		{"every violation at once, in order", func(p *Plan, c *state.CurrentState) {
 			p.Account.APIURL = ""

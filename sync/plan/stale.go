@@ -36,7 +36,8 @@ func (d Drift) String() string {
 
 // CheckStale reports every before-value of the plan that no longer holds in
 // current, a freshly read state: the plan's root, each changed field's
-// Before, that each object changed is still there and not deleted, that
+// Before, that each object changed is still there and not deleted (and,
+// for a group delete, still has the ext id the plan names it by), that
 // what a create makes is still absent, and that the existing group a create
 // or a move goes under is still there and active. A field that an earlier
 // change of the plan writes (the second rename of a swap) is compared by
@@ -154,9 +155,9 @@ func (x *stateIndex) check(c *Change, fresh func(field string) bool) []Drift {
 	var value func(field string) (string, bool)
 	var status state.Status
 	var ok bool
+	var g *state.Group
 	switch c.Kind {
 	case KindGroup:
-		var g *state.Group
 		if g, ok = x.groups[c.ObjectID]; ok {
 			status = g.Status
 			value = func(f string) (string, bool) { return groupValue(g, f) }
@@ -177,6 +178,12 @@ func (x *stateIndex) check(c *Change, fresh func(field string) bool) []Drift {
 	case status == state.StatusDeleted:
 		drift(c.Kind, c.Key, "", "present", "deleted")
 		return out
+	}
+	// A delete carries no field, so its key is its before-value: the group
+	// it deletes still has the ext id the plan names it by (a delete cannot
+	// be undone, and must not land on another group than the one shown).
+	if c.Action == Delete && g != nil && fresh(FieldExtID) && normalize.ExtIDKey(g.ExtID) != normalize.ExtIDKey(c.Key) {
+		drift(c.Kind, c.Key, FieldExtID, c.Key, g.ExtID)
 	}
 	for _, f := range c.Fields {
 		if now, known := value(f.Field); known && fresh(f.Field) && !sameValue(f.Field, f.Before, now, x.region) {

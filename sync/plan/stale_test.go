@@ -108,6 +108,23 @@ func TestCheckStale(t *testing.T) {
 				{ChangeID: 8, Change: "change 8 (rename group W1)", Kind: KindGroup, Key: "W1", Field: FieldName, Planned: "West", Now: "Far West"},
 			},
 		},
+		{
+			// A delete has no field to compare: its key is its before-value,
+			// so it cannot land on another group than the one reviewed.
+			name: "the deleted group's ext id changed",
+			mutate: func(c *state.CurrentState) {
+				c.Groups[3].ExtID = "OTHER"
+			},
+			want: []Drift{
+				{ChangeID: 7, Change: "change 7 (delete group OLD)", Kind: KindGroup, Key: "OLD", Field: FieldExtID, Planned: "OLD", Now: "OTHER"},
+			},
+		},
+		{
+			name: "the deleted group's ext id in its other spelling",
+			mutate: func(c *state.CurrentState) {
+				c.Groups[3].ExtID = " OLD "
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,11 +23,11 @@ const ReasonNoUndoDelete = "a delete cannot be undone"
 // in reverse. Deletes cannot be undone: each is listed in Refused, with
 // ReasonNoUndoDelete. Changes that were not done leave nothing to undo.
 //
-// The undo plan is a normal plan of the same version and account, which
-// Apply and CheckStale accept; its before-values are the values the run
-// wrote. Undo is pure.
+// The undo plan is a normal plan of the same version, account and phone
+// region, which Apply and CheckStale accept; its before-values are the
+// values the run wrote. Undo is pure.
 func Undo(p *Plan, res []Result) *Plan {
-	out := &Plan{Version: p.Version, Account: p.Account, Policy: p.Policy, UsersManaged: p.UsersManaged, Changes: []Change{}}
+	out := &Plan{Version: p.Version, Account: p.Account, Policy: p.Policy, UsersManaged: p.UsersManaged, PhoneRegion: p.PhoneRegion, Changes: []Change{}}
 	if res == nil {
 		return out
 	}

@@ -21,6 +21,7 @@ func undoFixture() (*Plan, []Result) {
 		Account:      Account{APIURL: "http://127.0.0.1/v3", RootID: 1001, RootExtID: "ACME"},
 		Policy:       PolicyMirror,
 		UsersManaged: true,
+		PhoneRegion:  "GB",
 		Changes: []Change{
 			{ID: 1, Action: Create, Kind: KindGroup, Key: "N1", Name: "North", Parent: root,
 				Fields: []FieldChange{fc(FieldExtID, "", "N1"), fc(FieldName, "", "North"), fc(FieldParent, "", "1001")}},
@@ -81,6 +82,7 @@ func TestUndo(t *testing.T) {
 		Account:      p.Account,
 		Policy:       PolicyMirror,
 		UsersManaged: true,
+		PhoneRegion:  "GB", // the stale check compares phones in it
 		Changes: []Change{
 			{ID: 1, Action: Deactivate, Kind: KindUser, Key: "back@acme.example", ObjectID: 10002, Parent: root, Reason: "undo change 10 (reactivate)",
 				Fields: []FieldChange{fc(FieldFirstName, "Bob", "Bo"), fc(FieldUserStatus, "active", "inactive")}},

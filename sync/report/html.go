@@ -423,20 +423,26 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 	return pg
 }
 
-// outcomeRank orders the results table: failures first.
+// outcomeRank orders the results table: the changes not made first
+// (failed, blocked, refused, skipped), then planned, then done.
 func outcomeRank(o plan.Outcome) int {
 	switch o {
 	case plan.OutcomeFailed:
 		return 0
 	case plan.OutcomeBlocked:
 		return 1
-	case plan.OutcomeSkipped:
+	case plan.OutcomeRefused:
 		return 2
-	case plan.OutcomePlanned:
+	case plan.OutcomeSkipped:
 		return 3
+	case plan.OutcomePlanned:
+		return 4
 	}
-	return 4
+	return lastOutcomeRank
 }
+
+// lastOutcomeRank is the rank of a done outcome, the last.
+const lastOutcomeRank = 5
 
 func outcomeClass(o plan.Outcome) string {
 	switch o {

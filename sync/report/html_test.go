@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"regexp"
@@ -194,6 +195,24 @@ func TestHTMLResultsFailuresFirst(t *testing.T) {
 		if !strings.Contains(b.String(), id) {
 			t.Errorf("request id %s missing", id)
 		}
+	}
+}
+
+// TestFailuresFirst: every change not made (failed, blocked, refused,
+// skipped) comes before the planned and done ones, each in apply's order.
+func TestFailuresFirst(t *testing.T) {
+	var rs []plan.Result
+	for i, o := range []plan.Outcome{plan.OutcomeCreated, plan.OutcomeRefused, plan.OutcomeDeleted, plan.OutcomeSkipped,
+		plan.OutcomeFailed, plan.OutcomePlanned, plan.OutcomeBlocked, plan.OutcomeRefused} {
+		rs = append(rs, plan.Result{Change: i + 1, Outcome: o})
+	}
+	var got []string
+	for _, r := range failuresFirst(rs) {
+		got = append(got, fmt.Sprintf("%d %s", r.Change, r.Outcome))
+	}
+	want := []string{"5 failed", "7 blocked", "2 refused", "8 refused", "4 skipped", "6 planned", "1 created", "3 deleted"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("failuresFirst (-want +got):\n%s", diff)
 	}
 }
 

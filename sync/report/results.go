@@ -47,11 +47,11 @@ func ResultsByExtension(path string, o HTMLOptions) (func(io.Writer, *plan.Plan,
 	}
 }
 
-// failuresFirst orders results as the reports show them: failed, blocked,
-// skipped, then the rest, each in apply's order.
+// failuresFirst orders results as the reports show them (outcomeRank):
+// failed, blocked, refused, skipped, then the rest, each in apply's order.
 func failuresFirst(rs []plan.Result) []plan.Result {
 	out := make([]plan.Result, 0, len(rs))
-	for rank := 0; rank <= 4; rank++ {
+	for rank := 0; rank <= lastOutcomeRank; rank++ {
 		for _, r := range rs {
 			if outcomeRank(r.Outcome) == rank {
 				out = append(out, r)

@@ -210,6 +210,20 @@ func (r *textReport) header(p *plan.Plan) {
 	}
 }
 
+// nodeHead is a group's line in the text tree, before its marker and
+// details: its name, its refs, and, for a top node not under the root,
+// where it sits.
+func nodeHead(t *treeNode, top bool) string {
+	head := clean(t.name())
+	if refs := t.refs(); len(refs) > 0 {
+		head += "  (" + strings.Join(refs, " · ") + ")"
+	}
+	if top && t.parent == nil && !t.node.Parent.IsZero() {
+		head += "  under " + clean(refLabel(t.node.Parent))
+	}
+	return head
+}
+
 // node draws one group and its items. lead is written before the node's
 // own line; pad starts every line below it.
 func (r *textReport) node(t *treeNode, lead, pad string, top bool) {
@@ -220,13 +234,7 @@ func (r *textReport) node(t *treeNode, lead, pad string, top bool) {
 	if hasItems {
 		bar = "│ "
 	}
-	head := clean(t.name())
-	if refs := t.refs(); len(refs) > 0 {
-		head += "  (" + strings.Join(refs, " · ") + ")"
-	}
-	if top && t.parent == nil && !t.node.Parent.IsZero() {
-		head += "  under " + clean(refLabel(t.node.Parent))
-	}
+	head := nodeHead(t, top)
 	switch len(t.groups) {
 	case 0:
 		r.ew.str(lead, head, "\n")

@@ -209,13 +209,7 @@ func (f *folder) count(t *treeNode) *actionCounts {
 // node draws one node on one line, then, when it is open, its items.
 func (f *folder) node(t *treeNode, lead, pad string, top bool) {
 	r := f.r
-	head := clean(t.name())
-	if refs := t.refs(); len(refs) > 0 {
-		head += "  (" + strings.Join(refs, " · ") + ")"
-	}
-	if top && t.parent == nil && !t.node.Parent.IsZero() {
-		head += "  under " + clean(refLabel(t.node.Parent))
-	}
+	head := nodeHead(t, top)
 	switch len(t.groups) {
 	case 0:
 	case 1:
