@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/convirza-sync/convirza-sync/sync/redact"
 	"io"
 	"math"
 	"net"
@@ -330,7 +331,7 @@ func redirectError(hr *http.Response, secrets *redactor) *RedirectError {
 			u = hr.Request.URL.ResolveReference(u)
 		}
 		u.User = nil
-		shown = displayPath(u)
+		shown = redact.Path(u)
 		if u.Host != "" {
 			shown = u.Scheme + "://" + u.Host + shown
 		}
@@ -390,26 +391,6 @@ func (r *redactor) redact(s string) string {
 	return s
 }
 
-// secretQueryKeys are query parameters whose values are never shown.
-var secretQueryKeys = []string{"token", "access_token", "refresh_token", "password", "secret", "key", "api_key", "apikey"}
-
-// displayPath is the path and query of u as errors and logs show it: query
-// values that look like credentials are redacted.
-func displayPath(u *url.URL) string {
-	if u.RawQuery == "" {
-		return u.EscapedPath()
-	}
-	q := u.Query()
-	for k := range q {
-		for _, s := range secretQueryKeys {
-			if strings.EqualFold(k, s) {
-				q[k] = []string{"REDACTED"}
-			}
-		}
-	}
-	return u.EscapedPath() + "?" + q.Encode()
-}
-
 // apiRequest is one /v3 call.
 type apiRequest struct {
 	method string
@@ -427,7 +408,7 @@ func (c *Client) do(ctx context.Context, r apiRequest) (*Response, json.RawMessa
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}
-	path := displayPath(u)
+	path := redact.Path(u)
 	// A listing page is bounded by the objects it asked for.
 	maxBody := int64(maxSuccessBody)
 	if n, err := strconv.Atoi(r.query.Get("limit")); err == nil && n > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/convirza-sync/convirza-sync/sync/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -150,7 +151,7 @@ func (t *Trace) record(req *http.Request, reqBody []byte, resp *http.Response, r
 	}
 	x := Exchange{
 		Start: start, Duration: time.Since(start), Method: req.Method,
-		URL:  red.redact(redactedURL(req.URL)),
+		URL:  red.redact(redact.URL(req.URL)),
 		Path: req.URL.Path, RequestHeader: redactHeader(req.Header, red),
 		RequestBody: red.redact(capText(reqBody, t.maxBody)),
 	}
@@ -191,20 +192,6 @@ func (t *Trace) learnTokens(b []byte) {
 	if red != nil {
 		red.add(tr.AccessToken, tr.RefreshToken, tr.FrontendToken)
 	}
-}
-
-// redactedURL is u with the query values that look like credentials
-// replaced, as displayPath shows them, and no user information.
-func redactedURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	s := c.String()
-	if u.RawQuery == "" {
-		return s
-	}
-	_, q, _ := strings.Cut(displayPath(u), "?")
-	return s + "?" + q
 }
 
 func redactHeader(h http.Header, red *redactor) http.Header {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -157,19 +156,6 @@ func changeName(c *plan.Change) string {
 		return "id:" + strconv.FormatInt(c.ObjectID, 10)
 	}
 	return "(unnamed)"
-}
-
-// redactURL drops any user information from a URL before it is printed.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if i := strings.LastIndex(s, "@"); i >= 0 {
-			return "…" + s[i:]
-		}
-		return s
-	}
-	u.User = nil
-	return u.String()
 }
 
 // tally counts changes by kind and action.

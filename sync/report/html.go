@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"github.com/convirza-sync/convirza-sync/sync/redact"
 	"html/template"
 	"io"
 	"sort"
@@ -274,7 +275,7 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 	}
 	pg.UsersManaged, pg.Forced = p.UsersManaged, p.Forced
 	if a.APIURL != "" {
-		pg.APIURL = clean(redactURL(a.APIURL))
+		pg.APIURL = clean(redact.URLString(a.APIURL))
 	}
 	if !o.Generated.IsZero() {
 		pg.Generated = o.Generated.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"github.com/convirza-sync/convirza-sync/sync/redact"
 	"html"
 	"io"
 	"strings"
@@ -113,7 +114,7 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 		line += " · `--force`"
 	}
 	if a.APIURL != "" {
-		line += " · " + codeSpan(redactURL(a.APIURL))
+		line += " · " + codeSpan(redact.URLString(a.APIURL))
 	}
 	b.WriteString(line + "\n\n")
 	if p.Digest != "" {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/convirza-sync/convirza-sync/sync/redact"
 	"io"
 	"slices"
 	"strings"
@@ -203,7 +204,7 @@ func (r *textReport) header(p *plan.Plan) {
 	}
 	r.ew.str(line, "\n")
 	if a.APIURL != "" {
-		r.ew.str(r.paint(ansiDim, clean(redactURL(a.APIURL))), "\n")
+		r.ew.str(r.paint(ansiDim, clean(redact.URLString(a.APIURL))), "\n")
 	}
 	if p.Digest != "" {
 		r.ew.str(r.paint(ansiDim, "digest "+clean(p.Digest)), "\n")
