@@ -104,7 +104,7 @@ func (j *job) run(src source, write bool) error {
 		return j.dryRun(p)
 	}
 	if p.Blocked() {
-		return errors.Join(blockedError(p), j.writeResults(plan.BlockedResults(p, "not applied: the plan is blocked by "+blockedWhy(p))))
+		return errors.Join(blockedError(p), j.writeResults(plan.BlockedResults(p, "not applied: the plan is blocked by "+p.BlockedWhy())))
 	}
 	return j.apply(p, conc)
 }
@@ -473,14 +473,6 @@ func showPlan(e *env, c *config, p *plan.Plan) error {
 
 // blockedError explains why a plan is not applied.
 func blockedError(p *plan.Plan) error {
-	return fmt.Errorf("the plan is blocked, nothing was written: %s", blockedWhy(p))
+	return fmt.Errorf("the plan is blocked, nothing was written: %s", p.BlockedWhy())
 }
 
-// blockedWhy lists the messages of the gates that stop the plan.
-func blockedWhy(p *plan.Plan) string {
-	var msgs []string
-	for _, g := range p.BlockingGates() {
-		msgs = append(msgs, g.Name+": "+g.Message)
-	}
-	return strings.Join(msgs, "; ")
-}

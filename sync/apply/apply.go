@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,11 +107,7 @@ func Apply(ctx context.Context, p *plan.Plan, r Remote, o Options) (*Results, er
 		return nil, fmt.Errorf("apply: %w: plan version %d, this build applies version %d", ErrRefused, p.Version, plan.Version)
 	}
 	if p.Blocked() {
-		var tripped []string
-		for _, g := range p.BlockingGates() {
-			tripped = append(tripped, g.Name+": "+g.Message)
-		}
-		return nil, fmt.Errorf("apply: %w: a safety gate blocks it (%s)", ErrRefused, strings.Join(tripped, "; "))
+		return nil, fmt.Errorf("apply: %w: a safety gate blocks it (%s)", ErrRefused, p.BlockedWhy())
 	}
 	g, err := plan.NewGraph(p.Changes)
 	if err != nil {

@@ -300,6 +300,16 @@ func (p *Plan) BlockingGates() []Gate {
 // Blocked reports whether a gate stops the plan from being applied.
 func (p *Plan) Blocked() bool { return len(p.BlockingGates()) > 0 }
 
+// BlockedWhy lists the gates that stop the plan, each as "name: message",
+// joined by "; ".
+func (p *Plan) BlockedWhy() string {
+	var msgs []string
+	for _, g := range p.BlockingGates() {
+		msgs = append(msgs, g.Name+": "+g.Message)
+	}
+	return strings.Join(msgs, "; ")
+}
+
 // Empty reports whether the plan has nothing to write.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
