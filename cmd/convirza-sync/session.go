@@ -95,6 +95,17 @@ func (s *session) fetch(ctx context.Context, e *env, root string, industries boo
 	}
 	e.log.Info().Int("groups", st.Groups).Int("users", st.Users).Int("calls", st.Calls).
 		Int("minimum_calls", st.Formula).Int64("took_ms", st.Duration.Milliseconds()).Int64("root_id", cur.RootID).Msg("read Convirza")
+	if cur.CallerUserID == 0 {
+		// A static token names no user: ask who it is, so that the caller's
+		// own user is never written (the planner refuses it, and so does
+		// apply's scope check). One GET; an API without the profile
+		// endpoint leaves the caller unknown, as before.
+		if prof, _, perr := s.client.Profile(ctx); perr == nil && prof.UserID != 0 {
+			cur.CallerUserID = prof.UserID
+		} else if perr != nil {
+			e.log.Debug().Err(perr).Msg("the caller's profile could not be read: the caller's own user is protected only when the plan names it")
+		}
+	}
 	return cur, nil
 }
 
