@@ -475,4 +475,3 @@ func showPlan(e *env, c *config, p *plan.Plan) error {
 func blockedError(p *plan.Plan) error {
 	return fmt.Errorf("the plan is blocked, nothing was written: %s", p.BlockedWhy())
 }
-
