@@ -47,6 +47,13 @@ func runInit(_ context.Context, e *env, c *config, _ []string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write the mapping: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "Wrote %s. Next: convirza-sync validate --mapping %s --groups %s\n", c.out, c.out, c.groups)
+	next := "convirza-sync validate --mapping " + c.out
+	if c.groups != "" {
+		next += " --groups " + c.groups
+	}
+	if c.users != "" {
+		next += " --users " + c.users
+	}
+	fmt.Fprintf(e.stderr, "Wrote %s. Next: %s\n", c.out, next)
 	return nil
 }
