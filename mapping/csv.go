@@ -499,7 +499,7 @@ func (l *loader) noteColumns(k kind, file string, cols [maxFields]string) {
 // garbage collector from running over and over as the result grows (its
 // next cycle is due when the heap doubles).
 func (l *loader) reserve(k kind, n int, lay *layout) {
-	fields := []field{gAddress, gCity, gState, gZip, gPhone, gIndustry}
+	fields := []field{gAddress, gZip, gPhone} // cities, states and industries are interned
 	if k == kindUsers {
 		l.u.reserve(n)
 		fields = []field{uFirstName, uLastName, uGroupExtID, uExtID}
