@@ -227,8 +227,14 @@ func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *Fi
 	l.noteColumns(k, file, lay.cols)
 	headerEnd := cs.offset()
 
-	batches := make(chan *csvBatch, 2)
-	free := make(chan *csvBatch, 3)
+	// A fixed set of batches goes round: the reader takes an empty one
+	// from free (waiting for it when all are out), and the caller gives
+	// each back once converted.
+	batches := make(chan *csvBatch, csvBatches)
+	free := make(chan *csvBatch, csvBatches+1)
+	for range csvBatches + 1 {
+		free <- &csvBatch{items: make([]csvItem, 0, csvBatchSize)}
+	}
 	stop := make(chan struct{})
 	go cutRecords(cs, lay, header, file, batches, free, stop)
 	defer func() {
@@ -266,11 +272,8 @@ func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *Fi
 		if b.err != nil {
 			ioErr = b.err
 		}
-		b.items = b.items[:0]
-		select {
-		case free <- b:
-		default:
-		}
+		b.items, b.err = b.items[:0], nil
+		free <- b // never blocks: free holds every batch
 	}
 	if ioErr != nil {
 		return ioErr
@@ -302,7 +305,10 @@ type csvBatch struct {
 	err    *FileError // a read failure that ended the file
 }
 
-const csvBatchSize = 512
+const (
+	csvBatchSize = 512
+	csvBatches   = 2 // batches in flight; one more is being filled
+)
 
 // cutRecords is the first stage of readCSV: it parses the records and
 // cuts them into batches of items, until the end of the input.
@@ -310,20 +316,16 @@ func cutRecords(cs *csvSource, lay *layout, header []string, file string, out ch
 	defer close(out)
 	k := lay.sec.kind
 	n := lay.sec.nfields()
-	newBatch := func() *csvBatch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return &csvBatch{items: make([]csvItem, 0, csvBatchSize)}
-		}
-	}
-	b := newBatch()
+	b := <-free
 	send := func() bool {
 		b.offset = cs.offset()
 		select {
 		case out <- b:
-			b = newBatch()
+		case <-stop:
+			return false
+		}
+		select {
+		case b = <-free:
 			return true
 		case <-stop:
 			return false

@@ -391,8 +391,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 			c.key = v
 		}
 	}
-	var gv state.DesiredGroup
-	g := &gv
+	g := l.g.next()
 	g.Source = l.source(r.file, r.line)
 	g.ExtID = c.required(gExtID, "org_unit_ext_id, the group's key")
 	g.Name = normalize.Text(c.required(gName, "org_unit_name"))
@@ -507,7 +506,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	case ind != "":
 		g.Industry = l.intern(&l.industries, ind)
 	}
-	l.g.add(g, pname, c.bad)
+	l.g.done(pname, c.bad)
 }
 
 // rowRegion is the phone region of a row of the given country (see

@@ -29,12 +29,16 @@ func (s *groupSet) reserve(n int) {
 	}
 }
 
-// add appends a row and records its fate and parent name. The row is
-// built on the caller's stack and copied once: filling it in place in the
-// slice costs a write barrier per field while the GC runs, which it does
-// for much of a large load.
-func (s *groupSet) add(g *state.DesiredGroup, pname string, bad bool) {
-	s.rows = append(s.rows, *g)
+// next makes room for a row and returns it, zeroed, for groupRow to fill
+// in place (a large row built on the stack and copied cost a copy per row
+// and a bulk write barrier while the GC runs); done then records its fate
+// and parent name.
+func (s *groupSet) next() *state.DesiredGroup {
+	s.rows = append(s.rows, state.DesiredGroup{})
+	return &s.rows[len(s.rows)-1]
+}
+
+func (s *groupSet) done(pname string, bad bool) {
 	if pname != "" && s.pname == nil {
 		s.pname = make([]string, len(s.rows)-1, cap(s.rows))
 	}
