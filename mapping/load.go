@@ -116,8 +116,10 @@ type loader struct {
 	// states remembers what each distinct state cell reads as; cities and
 	// industries share one pointer per distinct value (see intern)
 	states     map[string]stateCell
-	cities     map[string]*string
-	industries map[string]*string
+	lastState  string // the last cell stateOf read, and what it reads as
+	lastSC     stateCell
+	cities     internMemo
+	industries internMemo
 }
 
 type problem struct {
@@ -542,7 +544,11 @@ const memoLimit = 4096
 // stateOf reads a cleaned state cell, remembered: an export spells a few
 // dozen states a hundred thousand times.
 func (l *loader) stateOf(v string) stateCell {
+	if v == l.lastState && l.states != nil { // a row reads its state twice
+		return l.lastSC
+	}
 	if sc, ok := l.states[v]; ok {
+		l.lastState, l.lastSC = v, sc
 		return sc
 	}
 	var sc stateCell
@@ -554,26 +560,39 @@ func (l *loader) stateOf(v string) stateCell {
 		l.states = map[string]stateCell{}
 	}
 	if len(l.states) < memoLimit {
-		l.states[strings.Clone(v)] = sc
+		v = strings.Clone(v)
+		l.states[v] = sc
+		l.lastState, l.lastSC = v, sc
 	}
 	return sc
 }
 
-// intern returns the one pointer to v kept in memo, so that rows repeating
-// a value share it (nothing writes through a desired row's pointers).
-func (l *loader) intern(memo *map[string]*string, v string) *string {
-	if p, ok := (*memo)[v]; ok {
+// internMemo holds one pointer per distinct value of a column, so that
+// rows repeating a value share it (nothing writes through a desired row's
+// pointers).
+type internMemo struct {
+	m    map[string]*string
+	last *string // the value returned last: runs of one value are common
+}
+
+// intern returns memo's pointer to v.
+func (l *loader) intern(memo *internMemo, v string) *string {
+	if memo.last != nil && *memo.last == v {
+		return memo.last
+	}
+	if p, ok := memo.m[v]; ok {
+		memo.last = p
 		return p
 	}
-	if *memo == nil {
-		*memo = map[string]*string{}
+	if memo.m == nil {
+		memo.m = map[string]*string{}
 	}
-	if len(*memo) >= memoLimit {
+	if len(memo.m) >= memoLimit {
 		return l.slab.ptr(v)
 	}
 	c := strings.Clone(v)
 	p := &c
-	(*memo)[c] = p
+	memo.m[c], memo.last = p, p
 	return p
 }
 

@@ -641,3 +641,42 @@ func TestLoadFromFS(t *testing.T) {
 		t.Errorf("a missing mapping: %v", err)
 	}
 }
+
+// TestRepeatedCellValues covers the memos of the state, city and industry
+// columns: a value read again gives the same result as the first time
+// (its error too), whatever came between, and the rows' values stay their
+// own.
+func TestRepeatedCellValues(t *testing.T) {
+	data := groupsHeader +
+		"A1,One,,,Boston,Massachusetts,02110,,Dental\n" +
+		"A2,Two,,,Boston,Masachusetts,02110,,Dental\n" +
+		"A3,Three,,,Toronto,ON,M5H 2N2,,Legal\n" +
+		"A4,Four,,,Boston,MA,02110,,Dental\n" +
+		"A5,Five,,,boston,Masachusetts,02110,,Dental\n" +
+		"A6,Six,,,Boston,Massachusetts,02110,,Legal\n" +
+		"A7,Seven,,, Boston ,ma,02110,,Dental\n"
+	ds, err := loadString(t, nil, "", kindGroups, "csv", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProblems(t, ds, []want{
+		{3, "state", "A2", E, `not a US state: "Masachusetts"`},
+		{6, "state", "A5", E, `not a US state: "Masachusetts"`},
+	})
+	type row struct{ Ext, City, State, Industry string }
+	var got []row
+	for i := range ds.Groups {
+		g := &ds.Groups[i]
+		got = append(got, row{g.ExtID, deref(g.City), deref(g.State), deref(g.Industry)})
+	}
+	want := []row{
+		{"A1", "Boston", "MA", "Dental"},
+		{"A3", "Toronto", "ON", "Legal"},
+		{"A4", "Boston", "MA", "Dental"},
+		{"A6", "Boston", "MA", "Legal"},
+		{"A7", "Boston", "MA", "Dental"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+}
