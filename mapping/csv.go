@@ -47,7 +47,8 @@ type csvSource struct {
 	fastRec  []string
 	fastBuf  []byte
 	fastEnds []int
-	br       *bufio.Reader // the buffered text under r
+	chunk    strings.Builder // where text copies records
+	br       *bufio.Reader   // the buffered text under r
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -236,7 +237,7 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 		}
 		buf = append(buf, body...)
 		ends = append(ends, len(buf))
-		s := string(buf)
+		s := c.text(buf)
 		rec = c.fastRec[:0]
 		at := 0
 		for _, e := range ends {
@@ -247,6 +248,27 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 		c.lastLine = c.fastLine
 		return rec, c.fastLine, true, nil
 	}
+}
+
+// textChunk is the size of the chunks text copies records into.
+const textChunk = 64 << 10
+
+// text returns b as a string, copied into the current chunk of the
+// source's text: a chunk holds hundreds of records, so that they cost
+// one allocation, not one each (nor the rounding up of each to a size
+// class). A strings.Builder never changes the bytes it has handed out;
+// a record that does not fit starts a new chunk.
+func (c *csvSource) text(b []byte) string {
+	if len(b) > textChunk/4 {
+		return string(b)
+	}
+	if c.chunk.Cap()-c.chunk.Len() < len(b) {
+		c.chunk = strings.Builder{}
+		c.chunk.Grow(textChunk)
+	}
+	at := c.chunk.Len()
+	c.chunk.Write(b)
+	return c.chunk.String()[at:]
 }
 
 // resync restarts the reader on the line after startLine. pre is the
