@@ -48,7 +48,10 @@ type csvSource struct {
 	fastBuf  []byte
 	fastEnds []int
 	chunk    strings.Builder // where text copies records
-	br       *bufio.Reader   // the buffered text under r
+	// valid says the last record is UTF-8 as a whole (nextFast checks
+	// the record at once, rather than cutRow each cell)
+	valid bool
+	br    *bufio.Reader // the buffered text under r
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -153,6 +156,7 @@ func (c *csvSource) next() (rec []string, line int, bad *badRecord, err error) {
 			return nil, 0, nil, err
 		}
 	}
+	c.valid = false
 	pre := c.offset()
 	c.guard.start = c.guard.off
 	rec, err = c.r.Read()
@@ -237,6 +241,7 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 		}
 		buf = append(buf, body...)
 		ends = append(ends, len(buf))
+		c.valid = c.checkUTF8 && utf8.Valid(buf)
 		s := c.text(buf)
 		rec = c.fastRec[:0]
 		at := 0
@@ -477,7 +482,7 @@ loop:
 			it.msg = fmt.Sprintf("expected %d fields, got %d", lay.width, len(rec))
 		default:
 			it.row.line = line
-			if bad := cutRow(&it.row, rec, lay, n, cs.checkUTF8); bad >= 0 {
+			if bad := cutRow(&it.row, rec, lay, n, cs.checkUTF8 && !cs.valid); bad >= 0 {
 				b.items = b.items[:len(b.items)-1]
 				b.err = notUTF8(file, line, lay.cols[bad], rec[lay.index[bad]])
 				break loop
