@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
@@ -125,20 +126,18 @@ func (l *loader) finishGroups() {
 	s.byKey = newKeyIndex(len(rows), func(i int32) string { return idKey(rows[i].ExtID) })
 	var dups map[int32][]int32 // first copy -> the others
 	var dupOrder []int32
-	for i := range rows {
-		if rows[i].ExtID == "" {
-			continue
+	// The pairs the index is built from are sorted again by siblingNames.
+	pairs, scratch := make([]state.KeyHash, len(rows)), make([]state.KeyHash, len(rows))
+	s.byKey.build(len(rows), pairs, scratch, func(i, j int32) {
+		if dups == nil {
+			dups = map[int32][]int32{}
 		}
-		if j, dup := s.byKey.insert(idKey(rows[i].ExtID), int32(i)); dup {
-			if dups == nil {
-				dups = map[int32][]int32{}
-			}
-			if dups[j] == nil {
-				dupOrder = append(dupOrder, j)
-			}
-			dups[j] = append(dups[j], int32(i))
+		if dups[j] == nil {
+			dupOrder = append(dupOrder, j)
 		}
-	}
+		dups[j] = append(dups[j], i) // in increasing order: build goes by hash, then row
+	})
+	slices.Sort(dupOrder)
 	for _, j := range dupOrder {
 		copies := append([]int32{j}, dups[j]...)
 		for _, i := range copies {
@@ -255,14 +254,14 @@ func (l *loader) finishGroups() {
 			color[p] = done
 		}
 	}
-	l.siblingNames(parent, gerr)
+	l.siblingNames(parent, gerr, pairs, scratch)
 	l.dependents(parent, gerr, col)
 }
 
 // siblingNames finds rows that want one name (ignoring case and spacing)
 // under one parent: Convirza holds one group of a name per parent, so none
 // of them can be told right.
-func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string)) {
+func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string), buf, scratch []state.KeyHash) {
 	s := &l.g
 	rows := s.rows
 	// (parent, name key) pairs hashed and sorted by keyjoin, so that the
@@ -271,7 +270,7 @@ func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string))
 	// on the stack, without the string normalize.Key would make.
 	var folded []string // normalize.Key of the names off the fast path, per row
 	fast := func(i int32) bool { return folded == nil || folded[i] == "" }
-	idx := make([]state.KeyHash, 0, len(rows))
+	idx := buf[:0]
 	var lower [256]byte
 	for i := range rows {
 		name := rows[i].Name
@@ -292,7 +291,7 @@ func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string))
 		h ^= h >> 29
 		idx = append(idx, state.KeyHash{Hash: h, Index: int32(i)})
 	}
-	idx = keyjoin.Sort(idx, make([]state.KeyHash, len(idx)))
+	idx = keyjoin.Sort(idx, scratch[:len(idx)])
 	same := func(a, b int32) bool {
 		if parent[a] != parent[b] {
 			return false
