@@ -109,6 +109,18 @@ func TestGroupRowProblems(t *testing.T) {
 			keys: []string{"A2"},
 		},
 		{
+			name: "three copies and two keys, each copy naming the others",
+			data: groupsHeader + "B1,One,,,,,,,\nA1,Acme,,,,,,,\nB1,Two,,,,,,,\nA1,Acme 2,,,,,,,\nC1,Fine,,,,,,,\nA1,Acme 3,,,,,,,\n",
+			want: []want{
+				{2, "org_unit_ext_id", "B1", E, `duplicate org_unit_ext_id "B1": also on line 4`},
+				{3, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 5, 7`},
+				{4, "org_unit_ext_id", "B1", E, `duplicate org_unit_ext_id "B1": also on line 2`},
+				{5, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 3, 7`},
+				{7, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 3, 5`},
+			},
+			keys: []string{"C1"},
+		},
+		{
 			name: "a Salesforce 18-character id and its 15-character form are one key",
 			data: groupsHeader + "001Hs00000CoRp1IAF,Acme,,,,,,,\n001Hs00000CoRp1,Acme,,,,,,,\n001hs00000corp1,Other,,,,,,,\n",
 			want: []want{
