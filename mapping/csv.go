@@ -20,7 +20,10 @@ import (
 // row problem and the read goes on past it, where gocsv stops the whole
 // file; and every problem names its physical line (FieldPos), where gocsv
 // counts records. Its struct tags would not help either: the columns are
-// only known at run time, from the mapping.
+// only known at run time, from the mapping. A line without quotes is split
+// by csvSource itself (nextFast), exactly as encoding/csv would split it
+// (a differential test and fuzz target hold it to that); the first line
+// with a quote hands the rest of the file to encoding/csv.
 
 // csvSource reads CSV records with their physical lines, and reads past a
 // malformed record instead of stopping.
@@ -35,6 +38,20 @@ type csvSource struct {
 	// checkUTF8 says the text is read as is, so that bytes that are not
 	// UTF-8 are the file's fault (a decoded text is UTF-8 by making).
 	checkUTF8 bool
+	// fast, until it is nil, reads the lines itself (see nextFast);
+	// fastOff and fastLine are the offset and the physical lines it has
+	// consumed; fastRec, fastBuf and fastEnds are what it reuses.
+	fast     *bufio.Reader
+	fastOff  int64
+	fastLine int
+	fastRec  []string
+	fastBuf  []byte
+	fastEnds []int
+	chunk    strings.Builder // where text copies records
+	// valid says the last record is UTF-8 as a whole (nextFast checks
+	// the record at once, rather than cutRow each cell)
+	valid bool
+	br    *bufio.Reader // the buffered text under r
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -64,6 +81,9 @@ func newCSVSource(src io.ReadSeeker, enc string, comma rune) (*csvSource, string
 	if err := c.restart(sn.skip, 0); err != nil {
 		return nil, "", err
 	}
+	if c.comma < utf8.RuneSelf {
+		c.fast, c.fastOff = c.br, c.base
+	}
 	return c, "", nil
 }
 
@@ -72,6 +92,7 @@ func (c *csvSource) restart(base int64, lineBase int) error {
 		return fmt.Errorf("seek to byte %d: %w", base, err)
 	}
 	br := bufio.NewReaderSize(c.src, 64<<10)
+	c.br = br
 	if c.comma == 0 {
 		c.comma = detectDelimiter(firstLine(br))
 	}
@@ -105,7 +126,12 @@ func sizeText(n int64) string {
 }
 
 // offset is the absolute byte offset the reader has consumed.
-func (c *csvSource) offset() int64 { return c.base + c.r.InputOffset() }
+func (c *csvSource) offset() int64 {
+	if c.fast != nil {
+		return c.fastOff
+	}
+	return c.base + c.r.InputOffset()
+}
 
 // badRecord is a record the csv parser refused.
 type badRecord struct {
@@ -120,6 +146,17 @@ type badRecord struct {
 // bad record, or io.EOF. A record's fields share one string; the record
 // slice is reused by the next call.
 func (c *csvSource) next() (rec []string, line int, bad *badRecord, err error) {
+	if c.fast != nil {
+		rec, line, ok, err := c.nextFast()
+		if ok {
+			return rec, line, nil, err
+		}
+		c.fast = nil
+		if err := c.restart(c.fastOff, c.fastLine); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	c.valid = false
 	pre := c.offset()
 	c.guard.start = c.guard.off
 	rec, err = c.r.Read()
@@ -155,6 +192,88 @@ func (c *csvSource) next() (rec []string, line int, bad *badRecord, err error) {
 		}
 	}
 	return nil, 0, bad, nil
+}
+
+// nextFast reads the next record of a file that has had no quote so far:
+// a line with no quote, and no carriage return but before its newline, is
+// split on the delimiter here, as encoding/csv would split it (an empty
+// line is skipped, "\r\n" ends a line as "\n" does, and so does a "\r"
+// at the end of the file), at a third of its cost. ok is false at the
+// first other line (or a line longer than the buffer, or a read error):
+// the caller then hands that line and the rest of the file to
+// encoding/csv, from the offset where this one stopped.
+func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
+	for {
+		b, rerr := c.fast.ReadSlice('\n')
+		if rerr != nil && rerr != io.EOF {
+			return nil, 0, false, nil
+		}
+		if len(b) == 0 {
+			return nil, 0, true, io.EOF
+		}
+		body := b
+		if body[len(body)-1] == '\n' {
+			body = body[:len(body)-1]
+		}
+		if n := len(body); n > 0 && body[n-1] == '\r' {
+			body = body[:n-1]
+		}
+		if int64(len(b)) > maxRecordBytes || bytes.IndexByte(body, '"') >= 0 || bytes.IndexByte(body, '\r') >= 0 {
+			return nil, 0, false, nil
+		}
+		c.fastOff += int64(len(b))
+		c.fastLine++
+		if len(body) == 0 {
+			continue // csv skips empty lines
+		}
+		// The cells are copied without their delimiters into one string,
+		// as encoding/csv keeps them.
+		buf, ends := c.fastBuf[:0], c.fastEnds[:0]
+		comma := byte(c.comma)
+		for {
+			i := bytes.IndexByte(body, comma)
+			if i < 0 {
+				break
+			}
+			buf = append(buf, body[:i]...)
+			ends = append(ends, len(buf))
+			body = body[i+1:]
+		}
+		buf = append(buf, body...)
+		ends = append(ends, len(buf))
+		c.valid = c.checkUTF8 && utf8.Valid(buf)
+		s := c.text(buf)
+		rec = c.fastRec[:0]
+		at := 0
+		for _, e := range ends {
+			rec = append(rec, s[at:e])
+			at = e
+		}
+		c.fastRec, c.fastBuf, c.fastEnds = rec, buf, ends
+		c.lastLine = c.fastLine
+		return rec, c.fastLine, true, nil
+	}
+}
+
+// textChunk is the size of the chunks text copies records into.
+const textChunk = 64 << 10
+
+// text returns b as a string, copied into the current chunk of the
+// source's text: a chunk holds hundreds of records, so that they cost
+// one allocation, not one each (nor the rounding up of each to a size
+// class). A strings.Builder never changes the bytes it has handed out;
+// a record that does not fit starts a new chunk.
+func (c *csvSource) text(b []byte) string {
+	if len(b) > textChunk/4 {
+		return string(b)
+	}
+	if c.chunk.Cap()-c.chunk.Len() < len(b) {
+		c.chunk = strings.Builder{}
+		c.chunk.Grow(textChunk)
+	}
+	at := c.chunk.Len()
+	c.chunk.Write(b)
+	return c.chunk.String()[at:]
 }
 
 // resync restarts the reader on the line after startLine. pre is the
@@ -227,8 +346,14 @@ func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *Fi
 	l.noteColumns(k, file, lay.cols)
 	headerEnd := cs.offset()
 
-	batches := make(chan *csvBatch, 2)
-	free := make(chan *csvBatch, 3)
+	// A fixed set of batches goes round: the reader takes an empty one
+	// from free (waiting for it when all are out), and the caller gives
+	// each back once converted.
+	batches := make(chan *csvBatch, csvBatches)
+	free := make(chan *csvBatch, csvBatches+1)
+	for range csvBatches + 1 {
+		free <- &csvBatch{items: make([]csvItem, 0, csvBatchSize)}
+	}
 	stop := make(chan struct{})
 	go cutRecords(cs, lay, header, file, batches, free, stop)
 	defer func() {
@@ -266,11 +391,8 @@ func (l *loader) readCSV(src io.ReadSeeker, file string, k kind, size int64) *Fi
 		if b.err != nil {
 			ioErr = b.err
 		}
-		b.items = b.items[:0]
-		select {
-		case free <- b:
-		default:
-		}
+		b.items, b.err = b.items[:0], nil
+		free <- b // never blocks: free holds every batch
 	}
 	if ioErr != nil {
 		return ioErr
@@ -302,7 +424,10 @@ type csvBatch struct {
 	err    *FileError // a read failure that ended the file
 }
 
-const csvBatchSize = 512
+const (
+	csvBatchSize = 512
+	csvBatches   = 2 // batches in flight; one more is being filled
+)
 
 // cutRecords is the first stage of readCSV: it parses the records and
 // cuts them into batches of items, until the end of the input.
@@ -310,20 +435,16 @@ func cutRecords(cs *csvSource, lay *layout, header []string, file string, out ch
 	defer close(out)
 	k := lay.sec.kind
 	n := lay.sec.nfields()
-	newBatch := func() *csvBatch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return &csvBatch{items: make([]csvItem, 0, csvBatchSize)}
-		}
-	}
-	b := newBatch()
+	b := <-free
 	send := func() bool {
 		b.offset = cs.offset()
 		select {
 		case out <- b:
-			b = newBatch()
+		case <-stop:
+			return false
+		}
+		select {
+		case b = <-free:
 			return true
 		case <-stop:
 			return false
@@ -361,7 +482,7 @@ loop:
 			it.msg = fmt.Sprintf("expected %d fields, got %d", lay.width, len(rec))
 		default:
 			it.row.line = line
-			if bad := cutRow(&it.row, rec, lay, n, cs.checkUTF8); bad >= 0 {
+			if bad := cutRow(&it.row, rec, lay, n, cs.checkUTF8 && !cs.valid); bad >= 0 {
 				b.items = b.items[:len(b.items)-1]
 				b.err = notUTF8(file, line, lay.cols[bad], rec[lay.index[bad]])
 				break loop
@@ -499,7 +620,7 @@ func (l *loader) noteColumns(k kind, file string, cols [maxFields]string) {
 // garbage collector from running over and over as the result grows (its
 // next cycle is due when the heap doubles).
 func (l *loader) reserve(k kind, n int, lay *layout) {
-	fields := []field{gAddress, gCity, gState, gZip, gPhone, gIndustry}
+	fields := []field{gAddress, gZip, gPhone} // cities, states and industries are interned
 	if k == kindUsers {
 		l.u.reserve(n)
 		fields = []field{uFirstName, uLastName, uGroupExtID, uExtID}

@@ -113,6 +113,13 @@ type loader struct {
 	roleSec  *section
 	roleMemo map[string]*state.Role
 	roles    map[state.Role]*state.Role
+	// states remembers what each distinct state cell reads as; cities and
+	// industries share one pointer per distinct value (see intern)
+	states     map[string]stateCell
+	lastState  string // the last cell stateOf read, and what it reads as
+	lastSC     stateCell
+	cities     internMemo
+	industries internMemo
 }
 
 type problem struct {
@@ -386,8 +393,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 			c.key = v
 		}
 	}
-	var gv state.DesiredGroup
-	g := &gv
+	g := l.g.next()
 	g.Source = l.source(r.file, r.line)
 	g.ExtID = c.required(gExtID, "org_unit_ext_id, the group's key")
 	g.Name = normalize.Text(c.required(gName, "org_unit_name"))
@@ -407,7 +413,7 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 	if country == "" && l.region == "US" {
 		// No country: the US rules apply, unless the state and the postal
 		// code both say plainly that the row is Canadian.
-		_, prov := canadianProvince(c.peek(gState))
+		prov := l.stateOf(c.peek(gState)).prov
 		_, post := canadianPostal(c.peek(gZip))
 		if prov && post {
 			country = "Canada"
@@ -422,22 +428,23 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 		g.Address = c.opt(gAddress, normalize.Text(v))
 	}
 	if v, ok := c.get(gCity); ok {
-		g.City = c.opt(gCity, normalize.Text(v))
+		if v = normalize.Text(v); v != "" {
+			g.City = l.intern(&l.cities, v)
+		} else {
+			g.City = c.opt(gCity, v)
+		}
 	}
 	if v, ok := c.get(gState); ok {
-		if v != "" {
-			if us {
-				code, valid := normalize.State(v)
-				if !valid {
-					c.err(gState, "not a US state: %q%s", v, hint)
-					ok = false
-				}
-				v = code
+		switch {
+		case v != "" && us:
+			if sc := l.stateOf(v); sc.code != nil {
+				g.State = sc.code
 			} else {
-				v = normalize.Text(v)
+				c.err(gState, "not a US state: %q%s", v, hint)
 			}
-		}
-		if ok {
+		case v != "":
+			g.State = c.opt(gState, normalize.Text(v))
+		default:
 			g.State = c.opt(gState, v)
 		}
 	}
@@ -499,9 +506,9 @@ func (l *loader) groupRow(r *rowIn, sec *section) {
 			g.IndustryID = &n
 		}
 	case ind != "":
-		g.Industry = l.slab.ptr(ind)
+		g.Industry = l.intern(&l.industries, ind)
 	}
-	l.g.add(g, pname, c.bad)
+	l.g.done(pname, c.bad)
 }
 
 // rowRegion is the phone region of a row of the given country (see
@@ -522,6 +529,71 @@ func (l *loader) rowRegion(country string) (string, bool) {
 		l.countries[country] = r
 	}
 	return r, known
+}
+
+// stateCell is what a state cell reads as.
+type stateCell struct {
+	code *string // the USPS code, when the cell names a US state
+	prov bool    // the cell names a Canadian province or territory
+}
+
+// memoLimit bounds each memo of cell values: a column with more distinct
+// values than this is free text, and its further values are not kept.
+const memoLimit = 4096
+
+// stateOf reads a cleaned state cell, remembered: an export spells a few
+// dozen states a hundred thousand times.
+func (l *loader) stateOf(v string) stateCell {
+	if v == l.lastState && l.states != nil { // a row reads its state twice
+		return l.lastSC
+	}
+	if sc, ok := l.states[v]; ok {
+		l.lastState, l.lastSC = v, sc
+		return sc
+	}
+	var sc stateCell
+	if code, ok := normalize.State(v); ok {
+		sc.code = &code
+	}
+	_, sc.prov = canadianProvince(v)
+	if l.states == nil {
+		l.states = map[string]stateCell{}
+	}
+	if len(l.states) < memoLimit {
+		v = strings.Clone(v)
+		l.states[v] = sc
+		l.lastState, l.lastSC = v, sc
+	}
+	return sc
+}
+
+// internMemo holds one pointer per distinct value of a column, so that
+// rows repeating a value share it (nothing writes through a desired row's
+// pointers).
+type internMemo struct {
+	m    map[string]*string
+	last *string // the value returned last: runs of one value are common
+}
+
+// intern returns memo's pointer to v.
+func (l *loader) intern(memo *internMemo, v string) *string {
+	if memo.last != nil && *memo.last == v {
+		return memo.last
+	}
+	if p, ok := memo.m[v]; ok {
+		memo.last = p
+		return p
+	}
+	if memo.m == nil {
+		memo.m = map[string]*string{}
+	}
+	if len(memo.m) >= memoLimit {
+		return l.slab.ptr(v)
+	}
+	c := strings.Clone(v)
+	p := &c
+	memo.m[c], memo.last = p, p
+	return p
 }
 
 // regionWhy says where a row's phone region comes from, for messages.

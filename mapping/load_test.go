@@ -109,6 +109,18 @@ func TestGroupRowProblems(t *testing.T) {
 			keys: []string{"A2"},
 		},
 		{
+			name: "three copies and two keys, each copy naming the others",
+			data: groupsHeader + "B1,One,,,,,,,\nA1,Acme,,,,,,,\nB1,Two,,,,,,,\nA1,Acme 2,,,,,,,\nC1,Fine,,,,,,,\nA1,Acme 3,,,,,,,\n",
+			want: []want{
+				{2, "org_unit_ext_id", "B1", E, `duplicate org_unit_ext_id "B1": also on line 4`},
+				{3, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 5, 7`},
+				{4, "org_unit_ext_id", "B1", E, `duplicate org_unit_ext_id "B1": also on line 2`},
+				{5, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 3, 7`},
+				{7, "org_unit_ext_id", "A1", E, `duplicate org_unit_ext_id "A1": also on lines 3, 5`},
+			},
+			keys: []string{"C1"},
+		},
+		{
 			name: "a Salesforce 18-character id and its 15-character form are one key",
 			data: groupsHeader + "001Hs00000CoRp1IAF,Acme,,,,,,,\n001Hs00000CoRp1,Acme,,,,,,,\n001hs00000corp1,Other,,,,,,,\n",
 			want: []want{
@@ -639,5 +651,44 @@ func TestLoadFromFS(t *testing.T) {
 	}
 	if _, err := ReadMapping(fsys, "in/missing.yaml"); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("a missing mapping: %v", err)
+	}
+}
+
+// TestRepeatedCellValues covers the memos of the state, city and industry
+// columns: a value read again gives the same result as the first time
+// (its error too), whatever came between, and the rows' values stay their
+// own.
+func TestRepeatedCellValues(t *testing.T) {
+	data := groupsHeader +
+		"A1,One,,,Boston,Massachusetts,02110,,Dental\n" +
+		"A2,Two,,,Boston,Masachusetts,02110,,Dental\n" +
+		"A3,Three,,,Toronto,ON,M5H 2N2,,Legal\n" +
+		"A4,Four,,,Boston,MA,02110,,Dental\n" +
+		"A5,Five,,,boston,Masachusetts,02110,,Dental\n" +
+		"A6,Six,,,Boston,Massachusetts,02110,,Legal\n" +
+		"A7,Seven,,, Boston ,ma,02110,,Dental\n"
+	ds, err := loadString(t, nil, "", kindGroups, "csv", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProblems(t, ds, []want{
+		{3, "state", "A2", E, `not a US state: "Masachusetts"`},
+		{6, "state", "A5", E, `not a US state: "Masachusetts"`},
+	})
+	type row struct{ Ext, City, State, Industry string }
+	var got []row
+	for i := range ds.Groups {
+		g := &ds.Groups[i]
+		got = append(got, row{g.ExtID, deref(g.City), deref(g.State), deref(g.Industry)})
+	}
+	want := []row{
+		{"A1", "Boston", "MA", "Dental"},
+		{"A3", "Toronto", "ON", "Legal"},
+		{"A4", "Boston", "MA", "Dental"},
+		{"A6", "Boston", "MA", "Legal"},
+		{"A7", "Boston", "MA", "Dental"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 }

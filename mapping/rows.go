@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
@@ -29,12 +30,16 @@ func (s *groupSet) reserve(n int) {
 	}
 }
 
-// add appends a row and records its fate and parent name. The row is
-// built on the caller's stack and copied once: filling it in place in the
-// slice costs a write barrier per field while the GC runs, which it does
-// for much of a large load.
-func (s *groupSet) add(g *state.DesiredGroup, pname string, bad bool) {
-	s.rows = append(s.rows, *g)
+// next makes room for a row and returns it, zeroed, for groupRow to fill
+// in place (a large row built on the stack and copied cost a copy per row
+// and a bulk write barrier while the GC runs); done then records its fate
+// and parent name.
+func (s *groupSet) next() *state.DesiredGroup {
+	s.rows = append(s.rows, state.DesiredGroup{})
+	return &s.rows[len(s.rows)-1]
+}
+
+func (s *groupSet) done(pname string, bad bool) {
 	if pname != "" && s.pname == nil {
 		s.pname = make([]string, len(s.rows)-1, cap(s.rows))
 	}
@@ -121,20 +126,18 @@ func (l *loader) finishGroups() {
 	s.byKey = newKeyIndex(len(rows), func(i int32) string { return idKey(rows[i].ExtID) })
 	var dups map[int32][]int32 // first copy -> the others
 	var dupOrder []int32
-	for i := range rows {
-		if rows[i].ExtID == "" {
-			continue
+	// The pairs the index is built from are sorted again by siblingNames.
+	pairs, scratch := make([]state.KeyHash, len(rows)), make([]state.KeyHash, len(rows))
+	s.byKey.build(len(rows), pairs, scratch, func(i, j int32) {
+		if dups == nil {
+			dups = map[int32][]int32{}
 		}
-		if j, dup := s.byKey.insert(idKey(rows[i].ExtID), int32(i)); dup {
-			if dups == nil {
-				dups = map[int32][]int32{}
-			}
-			if dups[j] == nil {
-				dupOrder = append(dupOrder, j)
-			}
-			dups[j] = append(dups[j], int32(i))
+		if dups[j] == nil {
+			dupOrder = append(dupOrder, j)
 		}
-	}
+		dups[j] = append(dups[j], i) // in increasing order: build goes by hash, then row
+	})
+	slices.Sort(dupOrder)
 	for _, j := range dupOrder {
 		copies := append([]int32{j}, dups[j]...)
 		for _, i := range copies {
@@ -251,14 +254,14 @@ func (l *loader) finishGroups() {
 			color[p] = done
 		}
 	}
-	l.siblingNames(parent, gerr)
+	l.siblingNames(parent, gerr, pairs, scratch)
 	l.dependents(parent, gerr, col)
 }
 
 // siblingNames finds rows that want one name (ignoring case and spacing)
 // under one parent: Convirza holds one group of a name per parent, so none
 // of them can be told right.
-func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string)) {
+func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string), buf, scratch []state.KeyHash) {
 	s := &l.g
 	rows := s.rows
 	// (parent, name key) pairs hashed and sorted by keyjoin, so that the
@@ -267,7 +270,7 @@ func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string))
 	// on the stack, without the string normalize.Key would make.
 	var folded []string // normalize.Key of the names off the fast path, per row
 	fast := func(i int32) bool { return folded == nil || folded[i] == "" }
-	idx := make([]state.KeyHash, 0, len(rows))
+	idx := buf[:0]
 	var lower [256]byte
 	for i := range rows {
 		name := rows[i].Name
@@ -288,7 +291,7 @@ func (l *loader) siblingNames(parent []int32, gerr func(i int, col, msg string))
 		h ^= h >> 29
 		idx = append(idx, state.KeyHash{Hash: h, Index: int32(i)})
 	}
-	idx = keyjoin.Sort(idx, make([]state.KeyHash, len(idx)))
+	idx = keyjoin.Sort(idx, scratch[:len(idx)])
 	same := func(a, b int32) bool {
 		if parent[a] != parent[b] {
 			return false
