@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"github.com/convirza-sync/convirza-sync/sync/state"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,14 +114,20 @@ func TestKeyIndex(t *testing.T) {
 	idx := newKeyIndex(len(keys), func(i int32) string { return keys[i] })
 	first := map[string]int32{}
 	for i, k := range keys {
-		j, dup := idx.insert(k, int32(i))
-		f, seen := first[k]
-		if dup != seen || dup && j != f {
-			t.Fatalf("insert(%q, %d) = %d, %v; first %d, %v", k, i, j, dup, f, seen)
-		}
-		if !seen {
+		if _, seen := first[k]; !seen {
 			first[k] = int32(i)
 		}
+	}
+	dups := 0
+	buf, scratch := make([]state.KeyHash, len(keys)), make([]state.KeyHash, len(keys))
+	idx.build(len(keys), buf, scratch, func(i, j int32) {
+		dups++
+		if f := first[keys[i]]; j != f || i == f {
+			t.Fatalf("dup(%d, %d) for %q: the first row with it is %d", i, j, keys[i], f)
+		}
+	})
+	if dups != len(keys)-len(first) {
+		t.Errorf("%d duplicates, want %d", dups, len(keys)-len(first))
 	}
 	for k, f := range first {
 		if j, ok := idx.lookup(k); !ok || j != f {
@@ -133,39 +140,6 @@ func TestKeyIndex(t *testing.T) {
 	var nilIdx *keyIndex
 	if _, ok := nilIdx.lookup("x"); ok {
 		t.Error("nil index")
-	}
-}
-
-// TestKeyIndexTagged checks the (tag, key) index of sibling names: a key
-// repeats only under the same tag.
-func TestKeyIndexTagged(t *testing.T) {
-	type row struct {
-		tag int32
-		key string
-	}
-	var rows []row
-	for i := 0; i < 3000; i++ {
-		rows = append(rows, row{int32(i/1000%2) - 1, "name" + strconv.Itoa(i%1000)}) // the third thousand repeats the first
-	}
-	idx := newKeyIndex(len(rows), func(i int32) string { return rows[i].key })
-	idx.tag = func(i int32) int32 { return rows[i].tag }
-	first := map[row]int32{}
-	dups := 0
-	for i, r := range rows {
-		j, dup := idx.insertTagged(r.key, r.tag, int32(i))
-		if dup {
-			dups++
-		}
-		f, seen := first[r]
-		if dup != seen || dup && j != f {
-			t.Fatalf("insertTagged(%q, %d, %d) = %d, %v; first %d, %v", r.key, r.tag, i, j, dup, f, seen)
-		}
-		if !seen {
-			first[r] = int32(i)
-		}
-	}
-	if dups != 1000 {
-		t.Errorf("%d duplicates, want 1000", dups)
 	}
 }
 

@@ -20,9 +20,6 @@ type keyIndex struct {
 	mask  uint64
 	shift uint               // the top bits of a hash pick its slot: 64 - log2(len(slots))
 	key   func(int32) string // the key of row i
-	// tag, when set, is a second part of row i's key (the parent row of a
-	// sibling-name key): rows match when both parts do.
-	tag func(int32) int32
 }
 
 func newKeyIndex(n int, key func(int32) string) *keyIndex {
@@ -33,12 +30,8 @@ func newKeyIndex(n int, key func(int32) string) *keyIndex {
 	return &keyIndex{seed: maphash.MakeSeed(), slots: make([]uint64, size), mask: uint64(size - 1), shift: 64 - bits, key: key}
 }
 
-func (t *keyIndex) hash(k string, tag int32) (pos uint64, fp uint64) {
+func (t *keyIndex) hash(k string) (pos uint64, fp uint64) {
 	h := maphash.String(t.seed, k)
-	if tag != 0 {
-		h ^= (uint64(uint32(tag)) + 1) * 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
 	return h >> t.shift, h << 32
 }
 
@@ -75,40 +68,11 @@ func (t *keyIndex) build(n int, buf, scratch []state.KeyHash, dup func(i, j int3
 	}
 }
 
-func (t *keyIndex) same(j int32, k string, tag int32) bool {
-	return (t.tag == nil || t.tag(j) == tag) && t.key(j) == k
-}
-
-// insert adds row i under k, unless k is there already: then it returns the
-// row that holds it.
-func (t *keyIndex) insert(k string, i int32) (prev int32, dup bool) {
-	return t.insertTagged(k, 0, i)
-}
-
-// insertTagged is insert for an index with a tag: k and tag are row i's.
-func (t *keyIndex) insertTagged(k string, tag int32, i int32) (prev int32, dup bool) {
-	pos, fp := t.hash(k, tag)
-	for {
-		s := t.slots[pos]
-		if s == 0 {
-			t.slots[pos] = fp | uint64(uint32(i)+1)
-			return 0, false
-		}
-		if s&^0xffffffff == fp {
-			j := int32(uint32(s)) - 1
-			if t.same(j, k, tag) {
-				return j, true
-			}
-		}
-		pos = (pos + 1) & t.mask
-	}
-}
-
 func (t *keyIndex) lookup(k string) (int32, bool) {
 	if t == nil {
 		return 0, false
 	}
-	pos, fp := t.hash(k, 0)
+	pos, fp := t.hash(k)
 	for {
 		s := t.slots[pos]
 		if s == 0 {
