@@ -124,6 +124,39 @@ func fromExport(j *job) (*plan.Plan, error) {
 	return p, showPlan(j.e, j.c, p)
 }
 
+// maxPlanFile bounds the plan file apply reads: far above any plan the
+// listing ceilings allow (a plan creating 100k groups is 158 MiB), and far
+// below what a file that never ends (a device, a pipe) would cost.
+const maxPlanFile = 2 << 30
+
+// readPlanFile reads a plan file (or a pipe) of at most maxPlanFile bytes;
+// a device such as /dev/zero is refused before any read.
+func readPlanFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch mode := fi.Mode(); {
+	case mode.IsRegular() && fi.Size() > maxPlanFile:
+		return nil, fmt.Errorf("%s holds %d bytes, more than %d GiB: not a plan file", path, fi.Size(), maxPlanFile>>30)
+	case !mode.IsRegular() && mode&os.ModeNamedPipe == 0:
+		return nil, fmt.Errorf("%s is not a file (%s)", path, mode.Type())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPlanFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPlanFile {
+		return nil, fmt.Errorf("%s holds more than %d GiB: not a plan file", path, maxPlanFile>>30)
+	}
+	return b, nil
+}
+
 // fromFile reads a saved plan and refuses it, before any write, when it is
 // not the plan that was reviewed or signed (its digest, --approve, the
 // plan key), when it reaches outside what these credentials and settings
@@ -132,7 +165,7 @@ func fromExport(j *job) (*plan.Plan, error) {
 // own user), or when a before-value no longer holds in Convirza.
 func fromFile(path string) source {
 	return func(j *job) (*plan.Plan, error) {
-		b, err := os.ReadFile(path)
+		b, err := readPlanFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read the plan: %w", err)
 		}

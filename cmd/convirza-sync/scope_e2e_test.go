@@ -334,3 +334,17 @@ func TestE2EPlanBinding(t *testing.T) {
 		t.Errorf("apply of the signed undo plan:\n%s", r)
 	}
 }
+
+// TestE2EApplyBoundedPlanFile: apply reads no device as a plan (a file that
+// never ends), and says so before any call.
+func TestE2EApplyBoundedPlanFile(t *testing.T) {
+	w := newWorld(t, exampleState(t))
+	m := w.mark()
+	r := w.run("apply", "/dev/zero")
+	if r.code != 1 || !strings.Contains(r.stderr, "not a file") {
+		t.Errorf("apply /dev/zero: want exit 1 and \"not a file\"\n%s", r)
+	}
+	if calls := w.callsSince(m); len(calls) > 0 {
+		t.Errorf("apply /dev/zero made %d calls", len(calls))
+	}
+}
