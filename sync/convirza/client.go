@@ -2,6 +2,7 @@ package convirza
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -311,6 +312,16 @@ func parseBaseURL(what, raw string) (*url.URL, error) {
 	}
 	u.RawPath = ""
 	return u, nil
+}
+
+// pastCeiling fails a listing iterator that has gone past the rows a
+// listing may hold (Options.MaxListingRows): a server whose pages never
+// end. FetchState's listings check the same ceiling (pagedRead).
+func (c *Client) pastCeiling(rows int) error {
+	if max := cmp.Or(c.maxRows, DefaultMaxListingRows); rows > max {
+		return fmt.Errorf("the listing has no end: it goes on past the %d rows a listing may hold", max)
+	}
+	return nil
 }
 
 // refuseRedirect is the CheckRedirect of the client's http.Client: the

@@ -236,6 +236,9 @@ func (s *GroupsService) ListChildrenIter(ctx context.Context, parentID int64, op
 		seen := map[int64]bool{}
 		for {
 			page, resp, err := s.ListChildren(ctx, parentID, &o)
+			if err == nil {
+				err = s.client.pastCeiling(o.Offset + len(page))
+			}
 			if err != nil {
 				yield(state.Group{}, fmt.Errorf("list child groups of %d, offset %d: %w", parentID, o.Offset, err))
 				return

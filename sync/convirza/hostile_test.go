@@ -350,3 +350,58 @@ func BenchmarkHasLongString(b *testing.B) {
 		}
 	}
 }
+
+// TestBoundedIterators: the listing iterators (apply's look-ups after an
+// ambiguous create) end on a server whose pages never end, as FetchState's
+// listings do.
+func TestBoundedIterators(t *testing.T) {
+	c, mux, _ := setup(t, func(o *Options) { o.MaxListingRows = 1000 })
+	calls := 0
+	full := func(w http.ResponseWriter, r *http.Request, member, row string) {
+		calls++
+		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		var b strings.Builder
+		for i := range PageSize {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, row, 1+off+i, 1+off+i)
+		}
+		reply(w, 200, `{"`+member+`":[`+b.String()+`]}`)
+	}
+	mux.HandleFunc("/v3/users/list", func(w http.ResponseWriter, r *http.Request) {
+		full(w, r, "users", `{"ct_user_id":%d,"email":"u%d@x.example","group_org_unit_id":1}`)
+	})
+	mux.HandleFunc("/v3/groups/list", func(w http.ResponseWriter, r *http.Request) {
+		full(w, r, "groups", `{"org_unit_id":%d,"org_unit_name":"G%d","org_unit_parent_id":1}`)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for name, seq := range map[string]func() error{
+		"users": func() error {
+			for _, err := range c.Users.ListIter(ctx, &UserListOptions{OrgUnitID: 1}) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		"child groups": func() error {
+			for _, err := range c.Groups.ListChildrenIter(ctx, 1, nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	} {
+		calls = 0
+		err := seq()
+		if err == nil || !strings.Contains(err.Error(), "the listing has no end") {
+			t.Errorf("%s: err = %v, want the listing to end", name, err)
+		}
+		if calls != 6 { // 5 full pages of 200 reach the ceiling; the 6th passes it
+			t.Errorf("%s: %d listing calls, want 6", name, calls)
+		}
+	}
+}

@@ -226,6 +226,9 @@ func (s *UsersService) ListIter(ctx context.Context, opts *UserListOptions) iter
 		seen := map[int64]bool{}
 		for {
 			page, resp, err := s.List(ctx, &o)
+			if err == nil {
+				err = s.client.pastCeiling(o.Offset + len(page))
+			}
 			if err != nil {
 				yield(state.User{}, fmt.Errorf("list users of %d, offset %d: %w", o.OrgUnitID, o.Offset, err))
 				return
