@@ -211,8 +211,13 @@ func (s *GroupsService) ListChildren(ctx context.Context, parentID int64, opts *
 	if opts.Name != "" {
 		q.Set("group_name", opts.Name)
 	}
-	limit := opts.ListOptions.apply(q)
-	resp, data, err := s.client.do(ctx, apiRequest{method: http.MethodGet, path: "groups/list", query: q, needData: true})
+	return s.listPage(ctx, "groups/list", q, opts.Offset, opts.ListOptions.apply(q))
+}
+
+// listPage GETs one page of a group listing (List Child Groups, or List
+// Groups) and decodes it, setting the response's next offset.
+func (s *GroupsService) listPage(ctx context.Context, path string, q url.Values, offset, limit int) ([]state.Group, *Response, error) {
+	resp, data, err := s.client.do(ctx, apiRequest{method: http.MethodGet, path: path, query: q, needData: true})
 	if err != nil {
 		return nil, resp, err
 	}
@@ -220,7 +225,7 @@ func (s *GroupsService) ListChildren(ctx context.Context, parentID int64, opts *
 	if err != nil {
 		return nil, resp, err
 	}
-	setNext(resp, opts.Offset, limit, len(out))
+	setNext(resp, offset, limit, len(out))
 	return out, resp, nil
 }
 

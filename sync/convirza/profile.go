@@ -78,15 +78,5 @@ func (s *GroupsService) ListAll(ctx context.Context, opts *ListOptions) ([]state
 		opts = &ListOptions{}
 	}
 	q := url.Values{}
-	limit := opts.apply(q)
-	resp, data, err := s.client.do(ctx, apiRequest{method: http.MethodGet, path: "groups", query: q, needData: true})
-	if err != nil {
-		return nil, resp, err
-	}
-	out, err := s.client.groupPage(resp, data)
-	if err != nil {
-		return nil, resp, err
-	}
-	setNext(resp, opts.Offset, limit, len(out))
-	return out, resp, nil
+	return s.listPage(ctx, "groups", q, opts.Offset, opts.apply(q))
 }
