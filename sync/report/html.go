@@ -575,25 +575,17 @@ func (b *htmlBuilder) node(t *treeNode, depth int) *htmlNode {
 		b.cut += n.Count
 		return n
 	}
-	for _, c := range t.groups {
-		if b.left <= 0 {
-			n.Cut++
-			b.cut++
-			continue
+	for _, cs := range [][]*plan.Change{t.groups, t.users} {
+		for _, c := range cs {
+			if b.left <= 0 {
+				n.Cut++
+				b.cut++
+				continue
+			}
+			b.left--
+			b.drawn++
+			n.Own = append(n.Own, b.change(c, false))
 		}
-		b.left--
-		b.drawn++
-		n.Own = append(n.Own, b.change(c, false))
-	}
-	for _, c := range t.users {
-		if b.left <= 0 {
-			n.Cut++
-			b.cut++
-			continue
-		}
-		b.left--
-		b.drawn++
-		n.Own = append(n.Own, b.change(c, false))
 	}
 	for _, k := range t.children {
 		if len(k.groups) == 1 && len(k.users) == 0 && len(k.children) == 0 && k.node.Folded == 0 && b.left > 0 {
