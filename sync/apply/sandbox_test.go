@@ -581,12 +581,12 @@ func replan(st convirzatest.State, d desired) *plan.Plan {
 	return newPlan(cs...)
 }
 
-// TestApplyConvergesUnderFaults: with 10% of the calls answered 5xx, a
+// TestApplyConvergesUnderFaults: with 25% of the calls answered 5xx, a
 // first run leaves some changes failed or blocked; a fresh plan of what is
 // still missing, applied once more, finishes the job, with no duplicate.
 // One change at a time keeps the sandbox's seeded faults reproducible.
 func TestApplyConvergesUnderFaults(t *testing.T) {
-	w := setup(t, convirzatest.Options{FailRate: 0.1, Seed: 3}, convirza.Options{MaxRetries: 1, MaxBackoff: 1e6})
+	w := setup(t, convirzatest.Options{FailRate: 0.25, Seed: 1}, convirza.Options{MaxRetries: 1, MaxBackoff: 1e6})
 	var d desired
 	for i := range 12 {
 		ext := fmt.Sprintf("R%02d", i)
