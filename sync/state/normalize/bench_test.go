@@ -3,6 +3,8 @@ package normalize
 import (
 	"fmt"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // phoneInputs are common North American layouts of a few hundred numbers.
@@ -58,5 +60,59 @@ func BenchmarkPhoneColdPrefix(b *testing.B) {
 		d := nanpTableDigits(i % 800000)
 		nanpValid(&d)
 		i += 7919
+	}
+}
+
+// e164Inputs are numbers of twelve countries outside North America,
+// written "+CC NSN": each country's example number with its last four
+// digits varied, the valid ones kept.
+func e164Inputs(b *testing.B) []string {
+	var out []string
+	for _, r := range []string{"GB", "DE", "FR", "ES", "IT", "AU", "MX", "BR", "IN", "JP", "NL", "SE"} {
+		n := phonenumbers.GetExampleNumber(r)
+		nsn := phonenumbers.GetNationalSignificantNumber(n)
+		for i := range 60 {
+			s := fmt.Sprintf("+%d %s%04d", n.GetCountryCode(), nsn[:len(nsn)-4], i*173%10000)
+			if _, _, err := phoneSlow(s, "US"); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	if len(out) < 500 {
+		b.Fatalf("only %d valid inputs", len(out))
+	}
+	return out
+}
+
+// BenchmarkPhoneE164 is PhoneWithExt on numbers given with a country code
+// outside North America (its phoneE164 path), warm.
+func BenchmarkPhoneE164(b *testing.B) {
+	in := e164Inputs(b)
+	for _, s := range in {
+		if _, _, err := PhoneWithExt(s, "US"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := PhoneWithExt(in[i%len(in)], "US"); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkPhoneE164Slow is phonenumbers alone on the same values: what
+// PhoneWithExt costs them without phoneE164.
+func BenchmarkPhoneE164Slow(b *testing.B) {
+	in := e164Inputs(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := phoneSlow(in[i%len(in)], "US"); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

@@ -39,7 +39,9 @@ func Phone(s, region string) (string, error) {
 // from the metadata itself, that validity depends on no other digit, but
 // for two area codes where it takes seven; TestNANPTable checks the table
 // against phonenumbers; TestPhoneFastAgrees compares both paths on
-// generated numbers). Everything else, and every
+// generated numbers). A number written with "+" and its country code
+// takes phoneE164, which skips Parse's extension search and joins
+// IsValidNumber's patterns (TestPhoneE164Agrees). Everything else, and every
 // number the fast path is unsure of, goes to phonenumbers.
 func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	s = strings.TrimSpace(s)
@@ -49,6 +51,11 @@ func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	region = normRegion(region)
 	if region == DefaultRegion || s[0] == '+' {
 		if out, ok := phoneFast(s); ok {
+			return out, "", nil
+		}
+	}
+	if s[0] == '+' {
+		if out, ok := phoneE164(s); ok {
 			return out, "", nil
 		}
 	}
