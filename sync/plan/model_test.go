@@ -148,30 +148,6 @@ func (m *model) apply(c *Change) error {
 	return nil
 }
 
-func groupField(g *state.Group, field string) (string, bool) {
-	switch field {
-	case FieldName:
-		return g.Name, true
-	case FieldExtID:
-		return g.ExtID, true
-	case FieldParent:
-		return fmtID(g.ParentID), true
-	case FieldAddress:
-		return g.Address, true
-	case FieldCity:
-		return g.City, true
-	case FieldState:
-		return g.State, true
-	case FieldZip:
-		return g.Zip, true
-	case FieldPhone:
-		return g.Phone, true
-	case FieldIndustryID:
-		return fmtID(g.IndustryID), true
-	}
-	return "", false
-}
-
 func setGroupField(g *state.Group, field, v string) error {
 	switch field {
 	case FieldName:
@@ -241,7 +217,7 @@ func (m *model) applyGroup(c *Change) error {
 			return fmt.Errorf("empty PATCH")
 		}
 		for _, f := range c.Fields {
-			cur, ok := groupField(g, f.Field)
+			cur, ok := groupValue(g, f.Field)
 			if !ok {
 				return fmt.Errorf("unknown field %q", f.Field)
 			}

@@ -77,7 +77,7 @@ func setField(c *state.CurrentState, kind Kind, id int64, field string, change f
 	if kind == KindGroup {
 		for i := range c.Groups {
 			if g := &c.Groups[i]; g.ID == id {
-				v, ok := groupField(g, field)
+				v, ok := groupValue(g, field)
 				if !ok {
 					return "", false
 				}
