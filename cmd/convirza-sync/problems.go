@@ -20,10 +20,10 @@ func showProblems(e *env, c *config, ps []state.Problem, full string) {
 	}
 	kinds := report.ProblemKinds(ps)
 	errs := ps[0].Severity != state.SeverityWarning
-	head := fmt.Sprintf("%s (%s)", plural(len(ps), "warning", "warnings"), plural(len(kinds), "kind", "kinds"))
+	head := fmt.Sprintf("%s (%s)", report.Plural(len(ps), "warning", "warnings"), report.Plural(len(kinds), "kind", "kinds"))
 	if errs {
 		rows := mapping.Problems(&state.DesiredState{Invalid: ps}).InvalidRows
-		head = fmt.Sprintf("%s (%s of %s)", plural(rows, "invalid row", "invalid rows"), plural(len(ps), "problem", "problems"), plural(len(kinds), "kind", "kinds"))
+		head = fmt.Sprintf("%s (%s of %s)", report.Plural(rows, "invalid row", "invalid rows"), report.Plural(len(ps), "problem", "problems"), report.Plural(len(kinds), "kind", "kinds"))
 	}
 	if c.maxErrors > 0 && len(ps) > c.maxErrors {
 		head += fmt.Sprintf("; the first of each kind (at most %d: --max-errors), %s", c.maxErrors, full)
@@ -51,14 +51,6 @@ func showProblems(e *env, c *config, ps []state.Problem, full string) {
 		for _, k := range rest {
 			n += len(k.Problems)
 		}
-		e.log.WithLevel(level).Int("kinds", len(rest)).Int("count", n).Msg(fmt.Sprintf("… and %s more", plural(len(rest), "kind", "kinds")))
+		e.log.WithLevel(level).Int("kinds", len(rest)).Int("count", n).Msg(fmt.Sprintf("… and %s more", report.Plural(len(rest), "kind", "kinds")))
 	}
-}
-
-// plural is "1 row" or "2 rows".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

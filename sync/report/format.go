@@ -91,8 +91,8 @@ func num(n int) string {
 	return b.String()
 }
 
-// plural renders "1 group" or "212 groups".
-func plural(n int, one, many string) string {
+// Plural renders "1 group" or "212 groups".
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return num(n) + " " + one
 	}
@@ -274,7 +274,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // export, or only its valid rows when invalid ones were skipped.
 func noChanges(p *plan.Plan) string {
 	if len(p.Invalid) > 0 {
-		return "No changes for the valid rows, but " + plural(len(p.Invalid), "invalid row was", "invalid rows were") + " skipped: Convirza does not match the whole export."
+		return "No changes for the valid rows, but " + Plural(len(p.Invalid), "invalid row was", "invalid rows were") + " skipped: Convirza does not match the whole export."
 	}
 	return "No changes: Convirza already matches the export."
 }

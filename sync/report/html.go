@@ -70,7 +70,7 @@ func init() {
 	}
 	htmlPolicy = "default-src 'none'; style-src " + hash(css) + "; script-src " + hash(js) +
 		"; img-src 'none'; connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'"
-	htmlTmpl = template.Must(template.New("report.tmpl").Funcs(template.FuncMap{"plural": plural, "num": num}).ParseFS(htmlFiles, "html/report.tmpl"))
+	htmlTmpl = template.Must(template.New("report.tmpl").Funcs(template.FuncMap{"plural": Plural, "num": num}).ParseFS(htmlFiles, "html/report.tmpl"))
 }
 
 // HTML writes the plan as one self-contained page: a header with the
@@ -334,12 +334,12 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 		pg.Bars = append(pg.Bars, htmlBar{Action: ac.String(), Label: num(n) + " " + ac.String(), Y: i*barStep + 2, W: w, TX: w + 6, TY: i*barStep + 15})
 	}
 	pg.BarsH = len(acts)*barStep + 4
-	extra := []string{"Unchanged: " + plural(p.Unchanged.Groups, "group", "groups") + ", " + plural(p.Unchanged.Users, "user", "users")}
+	extra := []string{"Unchanged: " + Plural(p.Unchanged.Groups, "group", "groups") + ", " + Plural(p.Unchanged.Users, "user", "users")}
 	if len(p.Refused) > 0 {
-		extra = append(extra, "refused: "+plural(len(p.Refused), "change", "changes"))
+		extra = append(extra, "refused: "+Plural(len(p.Refused), "change", "changes"))
 	}
 	if len(p.Invalid) > 0 {
-		extra = append(extra, "skipped: "+plural(len(p.Invalid), "invalid row", "invalid rows"))
+		extra = append(extra, "skipped: "+Plural(len(p.Invalid), "invalid row", "invalid rows"))
 	}
 	pg.Extra = strings.Join(extra, " · ")
 	pg.NoChanges = noChanges(p)
@@ -379,7 +379,7 @@ func newHTMLPage(p *plan.Plan, rs []plan.Result, o HTMLOptions) *htmlPage {
 	pg.Drawn = b.drawn
 	if b.cut > 0 {
 		pg.Degraded = fmt.Sprintf("This plan has %s; to keep this page quick to open, the tree draws the first %s and folds the other branches to their counts (%s not drawn). The filters and the search cover the drawn changes only; the JSON or text report lists every change.",
-			plural(t.total, "change", "changes"), num(b.drawn), plural(b.cut, "change is", "changes are"))
+			Plural(t.total, "change", "changes"), num(b.drawn), Plural(b.cut, "change is", "changes are"))
 	}
 
 	pg.RefusedTotal = len(p.Refused)

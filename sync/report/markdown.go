@@ -88,7 +88,7 @@ func (r *mdReport) render(p *plan.Plan) {
 		if !bytes.HasSuffix(r.out.Bytes(), []byte("\n\n")) {
 			r.out.WriteString("\n")
 		}
-		fmt.Fprintf(&r.out, "… and %s — see the JSON report (%s)\n", plural(omitted, "more change", "more changes"), mdEscape(r.o.JSONName))
+		fmt.Fprintf(&r.out, "… and %s — see the JSON report (%s)\n", Plural(omitted, "more change", "more changes"), mdEscape(r.o.JSONName))
 	}
 }
 
@@ -129,10 +129,10 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 		b.WriteString(".\n\n")
 	}
 	if t.newUsers > 0 {
-		fmt.Fprintf(b, "> [!WARNING]\n> **%s** will be created: Convirza may email them.\n\n", plural(t.newUsers, "new user", "new users"))
+		fmt.Fprintf(b, "> [!WARNING]\n> **%s** will be created: Convirza may email them.\n\n", Plural(t.newUsers, "new user", "new users"))
 	}
 
-	fmt.Fprintf(b, "### Summary: %s\n\n", plural(t.total, "change", "changes"))
+	fmt.Fprintf(b, "### Summary: %s\n\n", Plural(t.total, "change", "changes"))
 	if t.total == 0 {
 		b.WriteString(mdEscape(noChanges(p)) + "\n\n")
 	} else {
@@ -167,12 +167,12 @@ func (r *mdReport) head(p *plan.Plan, t tally) {
 		}
 		b.WriteString(" **" + num(t.total) + "** |\n\n")
 	}
-	extra := []string{"Unchanged: " + plural(p.Unchanged.Groups, "group", "groups") + ", " + plural(p.Unchanged.Users, "user", "users")}
+	extra := []string{"Unchanged: " + Plural(p.Unchanged.Groups, "group", "groups") + ", " + Plural(p.Unchanged.Users, "user", "users")}
 	if len(p.Refused) > 0 {
-		extra = append(extra, "refused: "+plural(len(p.Refused), "change", "changes"))
+		extra = append(extra, "refused: "+Plural(len(p.Refused), "change", "changes"))
 	}
 	if len(p.Invalid) > 0 {
-		extra = append(extra, "skipped: "+plural(len(p.Invalid), "invalid row", "invalid rows"))
+		extra = append(extra, "skipped: "+Plural(len(p.Invalid), "invalid row", "invalid rows"))
 	}
 	b.WriteString(strings.Join(extra, " · ") + "\n\n")
 
@@ -210,7 +210,7 @@ func (r *mdReport) refused(p *plan.Plan) {
 	}
 	for i := range p.Refused {
 		if i == markdownListCap {
-			r.fit(fmt.Sprintf("- … and %s — see the JSON report (%s)\n", plural(len(p.Refused)-i, "more refused change", "more refused changes"), mdEscape(r.o.JSONName)))
+			r.fit(fmt.Sprintf("- … and %s — see the JSON report (%s)\n", Plural(len(p.Refused)-i, "more refused change", "more refused changes"), mdEscape(r.o.JSONName)))
 			break
 		}
 		c := &p.Refused[i]
@@ -231,7 +231,7 @@ func (r *mdReport) invalid(p *plan.Plan) {
 	}
 	for i, pr := range p.Invalid {
 		if i == markdownListCap {
-			r.fit(fmt.Sprintf("- … and %s — see the JSON report (%s)\n", plural(len(p.Invalid)-i, "more invalid row", "more invalid rows"), mdEscape(r.o.JSONName)))
+			r.fit(fmt.Sprintf("- … and %s — see the JSON report (%s)\n", Plural(len(p.Invalid)-i, "more invalid row", "more invalid rows"), mdEscape(r.o.JSONName)))
 			break
 		}
 		if !r.fit("- " + mdEscapeLead(pr.Error()) + "\n") {
@@ -297,7 +297,7 @@ func (r *mdReport) changes(p *plan.Plan) {
 			}
 			acts = append(acts, num(n)+" "+a.String())
 		}
-		open := fmt.Sprintf("<details><summary>%s · %s: %s</summary>\n\n", s.title, plural(sub.total, "change", "changes"), strings.Join(acts, ", "))
+		open := fmt.Sprintf("<details><summary>%s · %s: %s</summary>\n\n", s.title, Plural(sub.total, "change", "changes"), strings.Join(acts, ", "))
 		sw := &sectionWriter{r: r, pending: open}
 		switch {
 		case s.own != nil:
@@ -357,7 +357,7 @@ func (s *sectionWriter) node(t *treeNode, depth int) bool {
 			return false
 		}
 	default:
-		if !s.unit(ind+"- `"+Marker(t.groups[0].Action)+"` "+head+" · "+plural(len(t.groups), "change", "changes")+"\n", 0) {
+		if !s.unit(ind+"- `"+Marker(t.groups[0].Action)+"` "+head+" · "+Plural(len(t.groups), "change", "changes")+"\n", 0) {
 			return false
 		}
 		for _, c := range t.groups {
@@ -377,7 +377,7 @@ func (s *sectionWriter) node(t *treeNode, depth int) bool {
 		}
 	}
 	if t.node.Folded > 0 {
-		return s.unit(ind+"  - *… "+plural(t.node.Folded, "unchanged group", "unchanged groups")+"*\n", 0)
+		return s.unit(ind+"  - *… "+Plural(t.node.Folded, "unchanged group", "unchanged groups")+"*\n", 0)
 	}
 	return true
 }

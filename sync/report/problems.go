@@ -144,7 +144,7 @@ func WriteProblems(w io.Writer, ps []state.Problem, max int) error {
 		for _, k := range rest {
 			n += len(k.Problems)
 		}
-		ew.str("  … and ", plural(len(rest), "more kind", "more kinds"), " (", plural(n, "problem", "problems"), ")\n")
+		ew.str("  … and ", Plural(len(rest), "more kind", "more kinds"), " (", Plural(n, "problem", "problems"), ")\n")
 	}
 	if err := ew.flush(); err != nil {
 		return fmt.Errorf("write the problems: %w", err)

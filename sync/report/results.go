@@ -63,7 +63,7 @@ func failuresFirst(rs []plan.Result) []plan.Result {
 
 func resultsText(w io.Writer, _ *plan.Plan, rs []plan.Result) error {
 	ew := newErrWriter(w)
-	ew.str("convirza-sync results: ", plural(len(rs), "row", "rows"), "\n")
+	ew.str("convirza-sync results: ", Plural(len(rs), "row", "rows"), "\n")
 	for _, r := range failuresFirst(rs) {
 		ew.str(resultLine(r, clean), "\n")
 	}
@@ -72,7 +72,7 @@ func resultsText(w io.Writer, _ *plan.Plan, rs []plan.Result) error {
 
 func resultsMarkdown(w io.Writer, _ *plan.Plan, rs []plan.Result) error {
 	ew := newErrWriter(w)
-	ew.str("## convirza-sync results: ", plural(len(rs), "row", "rows"), "\n\n")
+	ew.str("## convirza-sync results: ", Plural(len(rs), "row", "rows"), "\n\n")
 	if len(rs) > 0 {
 		ew.str("| change | outcome | action | kind | key | line | HTTP | message | request_id |\n| ---: | :--- | :--- | :--- | :--- | ---: | ---: | :--- | :--- |\n")
 	}

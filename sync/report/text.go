@@ -244,7 +244,7 @@ func (r *textReport) node(t *treeNode, lead, pad string, top bool) {
 		r.ew.str(lead, r.marker(c.Action), " ", head, "  ", r.info(c), "\n")
 		r.fields(c, pad+bar)
 	default:
-		r.ew.str(lead, r.marker(t.groups[0].Action), " ", head, "  ", plural(len(t.groups), "change", "changes"), "\n")
+		r.ew.str(lead, r.marker(t.groups[0].Action), " ", head, "  ", Plural(len(t.groups), "change", "changes"), "\n")
 		for _, c := range t.groups {
 			r.ew.str(pad, bar, r.marker(c.Action), " ", r.info(c), "\n")
 			r.fields(c, pad+bar+"  ")
@@ -273,7 +273,7 @@ func (r *textReport) node(t *treeNode, lead, pad string, top bool) {
 	}
 	if t.node.Folded > 0 {
 		l, _ := next()
-		r.ew.str(l, r.paint(ansiDim, "… "+plural(t.node.Folded, "unchanged group", "unchanged groups")), "\n")
+		r.ew.str(l, r.paint(ansiDim, "… "+Plural(t.node.Folded, "unchanged group", "unchanged groups")), "\n")
 	}
 }
 
@@ -314,7 +314,7 @@ func (r *textReport) fields(c *plan.Change, pad string) {
 
 func (r *textReport) summary(p *plan.Plan) {
 	t := count(p.Changes)
-	r.ew.str("\n", r.paint(ansiBold, "Summary: "+plural(t.total, "change", "changes")), "\n")
+	r.ew.str("\n", r.paint(ansiBold, "Summary: "+Plural(t.total, "change", "changes")), "\n")
 	for _, k := range t.kinds {
 		n := t.kindTotal(k)
 		if n == 0 && k != plan.KindGroup && k != plan.KindUser {
@@ -326,12 +326,12 @@ func (r *textReport) summary(p *plan.Plan) {
 	if t.newUsers > 0 {
 		r.ew.str("  ", r.paint(ansiBoldYel, fmt.Sprintf("%-10s %s will be created: Convirza may email them", "new users", num(t.newUsers))), "\n")
 	}
-	r.ew.str(fmt.Sprintf("  %-10s %s, %s\n", "unchanged", plural(p.Unchanged.Groups, "group", "groups"), plural(p.Unchanged.Users, "user", "users")))
+	r.ew.str(fmt.Sprintf("  %-10s %s, %s\n", "unchanged", Plural(p.Unchanged.Groups, "group", "groups"), Plural(p.Unchanged.Users, "user", "users")))
 	if len(p.Refused) > 0 {
-		r.ew.str(fmt.Sprintf("  %-10s %s\n", "refused", plural(len(p.Refused), "change", "changes")))
+		r.ew.str(fmt.Sprintf("  %-10s %s\n", "refused", Plural(len(p.Refused), "change", "changes")))
 	}
 	if len(p.Invalid) > 0 {
-		r.ew.str(fmt.Sprintf("  %-10s %s\n", "skipped", plural(len(p.Invalid), "invalid row", "invalid rows")))
+		r.ew.str(fmt.Sprintf("  %-10s %s\n", "skipped", Plural(len(p.Invalid), "invalid row", "invalid rows")))
 	}
 }
 

@@ -102,7 +102,7 @@ func (a *actionCounts) String() string {
 			parts = append(parts, num(k)+" "+ActionWord(plan.Action(i)))
 		}
 	}
-	s := plural(a.total(), "change", "changes")
+	s := Plural(a.total(), "change", "changes")
 	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -184,7 +184,7 @@ func (r *textReport) foldedTree(m *model, budget int) {
 				a.add(c)
 			}
 		}
-		r.ew.str(r.paint(ansiDim, "… and "+plural(len(rest), "more branch", "more branches")+" with "+a.String()), "\n")
+		r.ew.str(r.paint(ansiDim, "… and "+Plural(len(rest), "more branch", "more branches")+" with "+a.String()), "\n")
 	}
 }
 
@@ -219,7 +219,7 @@ func (f *folder) node(t *treeNode, lead, pad string, top bool) {
 		for _, c := range t.groups {
 			words = append(words, ActionWord(c.Action))
 		}
-		head = r.marker(t.groups[0].Action) + " " + head + "  " + plural(len(t.groups), "change", "changes") + ": " + strings.Join(words, ", ")
+		head = r.marker(t.groups[0].Action) + " " + head + "  " + Plural(len(t.groups), "change", "changes") + ": " + strings.Join(words, ", ")
 	}
 	show, open := f.open[t]
 	if b := f.below[t]; !open && b.total() > 0 {
@@ -261,9 +261,9 @@ func (f *folder) node(t *treeNode, lead, pad string, top bool) {
 				a.add(c)
 			}
 		}
-		what := plural(items-show-users, "more group", "more groups")
+		what := Plural(items-show-users, "more group", "more groups")
 		if users > 0 {
-			what = plural(users, "more user", "more users") + " and " + plural(items-show-users, "group", "groups")
+			what = Plural(users, "more user", "more users") + " and " + Plural(items-show-users, "group", "groups")
 		}
 		r.ew.str(pad+connLast, r.paint(ansiDim, "… and "+what+" with "+a.String()), "\n")
 	}
@@ -307,7 +307,7 @@ func (r *textReport) foldedLists(p *plan.Plan, m *model) {
 				for _, k := range kinds[i:] {
 					n += len(k.Problems)
 				}
-				r.ew.str("  … and ", plural(len(kinds)-i, "more kind", "more kinds"), " (", num(n), ")\n")
+				r.ew.str("  … and ", Plural(len(kinds)-i, "more kind", "more kinds"), " (", num(n), ")\n")
 				break
 			}
 			r.ew.str("  ", num(len(k.Problems)), " × ", k.Label, " (first: ", clean(k.Problems[0].Source.String()), ")\n")
