@@ -122,45 +122,83 @@ func idKey(s string) string { return normalize.ExtIDKey(s) }
 // without spaces or the characters that mark a display name or a list,
 // and a domain of two or more dot-separated labels of letters, digits and
 // hyphens (non-ASCII letters allowed), ending in a label of letters.
+//
+// It reads bytes through one table: every byte of a valid UTF-8 rune
+// above U+007F is 0x80 or more, and such runes are allowed wherever a
+// letter is, so a byte check is the rune check (validEmailTest in the
+// tests holds it to the rune-by-rune spelling). A million-user export
+// runs it a million times.
 func validEmail(s string) bool {
 	if len(s) > 254 || !utf8.ValidString(s) {
 		return false
 	}
 	at := strings.IndexByte(s, '@')
-	if at <= 0 || at > 64 || strings.IndexByte(s[at+1:], '@') >= 0 {
+	if at <= 0 || at > 64 {
 		return false
 	}
 	local, domain := s[:at], s[at+1:]
-	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+	if local[0] == '.' || local[len(local)-1] == '.' {
 		return false
 	}
-	for _, r := range local {
-		if r <= ' ' || strings.ContainsRune("\"(),:;<>[\\]", r) || r == 0x7f {
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if emailByte[c]&localOK == 0 || c == '.' && local[i-1] == '.' {
 			return false
 		}
 	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
+	// the domain: labels of 1..63 bytes, no hyphen at either end, at least two
+	labels, start, tldAlpha := 0, 0, true
+	for i := 0; i <= len(domain); i++ {
+		if i < len(domain) && domain[i] != '.' {
+			c := domain[i]
+			if emailByte[c]&labelOK == 0 {
+				return false // '@' included: one @ only
+			}
+			if emailByte[c]&letter == 0 {
+				tldAlpha = false
+			}
+			continue
+		}
+		l := domain[start:i]
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}
-		for _, r := range l {
-			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80) {
-				return false
-			}
+		labels++
+		if i < len(domain) {
+			start, tldAlpha = i+1, true
 		}
 	}
-	tld := labels[len(labels)-1]
-	for _, r := range tld {
-		if r >= '0' && r <= '9' || r == '-' {
-			return len(tld) > 4 && strings.HasPrefix(tld, "xn--") // punycode TLD
-		}
+	if labels < 2 {
+		return false
+	}
+	tld := domain[start:]
+	if !tldAlpha {
+		return len(tld) > 4 && strings.HasPrefix(tld, "xn--") // punycode TLD
 	}
 	return len(tld) >= 2
 }
+
+// The classes of emailByte.
+const (
+	localOK = 1 << iota // may stand in an email's local part
+	labelOK             // may stand in a domain label
+	letter              // a letter of a top-level domain (ASCII or a byte of a non-ASCII rune)
+)
+
+var emailByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		if c > ' ' && c != 0x7f && !strings.ContainsRune("\"(),:;<>[\\]@", rune(c)) {
+			t[c] |= localOK
+		}
+		if c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			t[c] |= labelOK
+		}
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			t[c] |= letter
+		}
+	}
+	return t
+}()
 
 // strSlab hands out *string without one allocation per string: the
 // pointers of a DesiredGroup point into shared chunks.

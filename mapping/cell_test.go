@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -81,6 +82,81 @@ func TestValidEmail(t *testing.T) {
 			t.Errorf("validEmail(%q) = true", s)
 		}
 	}
+}
+
+// validEmailRunes is validEmail spelled rune by rune, as it was before
+// the byte table: the oracle TestValidEmailAgrees and FuzzValidEmail hold
+// the table to.
+func validEmailRunes(s string) bool {
+	if len(s) > 254 || !utf8.ValidString(s) {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at > 64 || strings.IndexByte(s[at+1:], '@') >= 0 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for _, r := range local {
+		if r <= ' ' || strings.ContainsRune("\"(),:;<>[\\]", r) || r == 0x7f {
+			return false
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80) {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	for _, r := range tld {
+		if r >= '0' && r <= '9' || r == '-' {
+			return len(tld) > 4 && strings.HasPrefix(tld, "xn--")
+		}
+	}
+	return len(tld) >= 2
+}
+
+// emailSeeds are addresses at the edges of every rule of validEmail.
+var emailSeeds = []string{
+	"ann@example.com", "ann.lee+crm@mail.example.co.uk", "o'neil@example.com", "jörg@exämple.de", "x@xn--p1ai.xn--p1ai",
+	"", "@", "a@", "@b.cd", "a@b", "a@b.c", "a@b.cd", "a@b..cd", "a@.b.cd", "a@b.cd.", "a..b@c.de", ".a@c.de", "a.@c.de",
+	"a@b-.cd", "a@-b.cd", "a@b.c-d", "a@b.c1", "a@b.xn--1", "a@b.xn--12", "a@b@c.de", "a b@c.de", "a\tb@c.de", "a\x7fb@c.de",
+	"\"a\"@c.de", "a(b)@c.de", "a[b]@c.de", "a\\b@c.de", "a;b@c.de", "a<b>@c.de", "a:b@c.de", "a_b@c_d.ef", "a@b_c.de",
+	"\xff@b.cd", "a@\xc3.de", "é@é.éé", "a@b.é", strings.Repeat("a", 64) + "@b.cd", strings.Repeat("a", 65) + "@b.cd",
+	"a@" + strings.Repeat("b", 63) + ".cd", "a@" + strings.Repeat("b", 64) + ".cd", "a@" + strings.Repeat("b.", 126) + "cd",
+	"ANN@EXAMPLE.COM", "a@1.2.3.4", "a@b.c\u00e9", "a\u00a0b@c.de", "a@b\u2028.de",
+}
+
+func TestValidEmailAgrees(t *testing.T) {
+	for _, s := range emailSeeds {
+		for _, v := range []string{s, s + "x", "x" + s, strings.ToUpper(s), strings.ReplaceAll(s, ".", "-")} {
+			if got, want := validEmail(v), validEmailRunes(v); got != want {
+				t.Errorf("validEmail(%q) = %v, the rune-by-rune check says %v", v, got, want)
+			}
+		}
+	}
+}
+
+func FuzzValidEmail(f *testing.F) {
+	for _, s := range emailSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validEmail(s), validEmailRunes(s); got != want {
+			t.Errorf("validEmail(%q) = %v, the rune-by-rune check says %v", s, got, want)
+		}
+	})
 }
 
 func TestHeaderMatching(t *testing.T) {
