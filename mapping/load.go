@@ -112,6 +112,8 @@ type loader struct {
 	// the role memo of parseRole, for one section at a time
 	roleSec  *section
 	roleMemo map[string]*state.Role
+	lastRole string // the cell parseRole read last, and its role
+	lastR    *state.Role
 	roles    map[state.Role]*state.Role
 	// states remembers what each distinct state cell reads as; cities and
 	// industries share one pointer per distinct value (see intern)
@@ -658,9 +660,15 @@ func (l *loader) userRow(r *rowIn, sec *section) {
 // a desired row's pointers).
 func (l *loader) parseRole(sec *section, v string) *state.Role {
 	if l.roleSec != sec {
-		l.roleSec, l.roleMemo = sec, map[string]*state.Role{}
+		l.roleSec, l.roleMemo, l.lastRole, l.lastR = sec, map[string]*state.Role{}, "", nil
+	}
+	if v == l.lastRole && l.lastR != nil { // runs of one role are common
+		return l.lastR
 	}
 	if r, ok := l.roleMemo[v]; ok {
+		if r != nil {
+			l.lastRole, l.lastR = v, r
+		}
 		return r
 	}
 	role, ok := sec.roles[normalize.Key(v)]
