@@ -489,6 +489,8 @@ loop:
 			}
 			if it.row.mask == 0 && it.row.blank(n) {
 				it.kind = itemBlank
+			} else {
+				it.row.clean(fieldsOf(k))
 			}
 		}
 		if len(b.items) == csvBatchSize && !send() {

@@ -300,6 +300,7 @@ func (j *jsonFile) rows(k kind, sec *section, openAt int64) *FileError {
 			n--
 			continue
 		}
+		r.clean(fieldsOf(k))
 		l.row(k, &r, sec)
 	}
 	if _, err := j.dec.Token(); err != nil { // the closing bracket

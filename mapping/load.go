@@ -289,6 +289,9 @@ type rowIn struct {
 	// the rows that have none.
 	faults *[maxFields]string
 	mask   uint32
+	// nulls says which cells held a null marker: they read as empty, and
+	// vals keeps the marker, for messages.
+	nulls uint32
 }
 
 func (r *rowIn) fault(f field, msg string) {
@@ -297,6 +300,30 @@ func (r *rowIn) fault(f field, msg string) {
 	}
 	r.faults[f] = msg
 	r.mask |= 1 << f
+}
+
+// clean applies cleanCell to every carried cell without a fault: vals then
+// holds the cleaned value (a null marker stays, with its bit in nulls),
+// and a cell cleanCell refuses gets its fault. Every reader cleans its rows
+// right after the blank check and before conversion: the CSV reader does
+// it on the goroutine that parses, which had time to spare while the
+// conversion was the slower stage.
+func (r *rowIn) clean(fields []fieldInfo) {
+	for f := range fields {
+		if !r.has[f] || r.mask&(1<<f) != 0 {
+			continue
+		}
+		v, null, fault := cleanCell(&fields[f], r.vals[f])
+		switch {
+		case fault != "":
+			r.fault(field(f), fault)
+		case null:
+			r.vals[f] = strings.TrimSpace(r.vals[f])
+			r.nulls |= 1 << f
+		default:
+			r.vals[f] = v
+		}
+	}
 }
 
 // blank reports whether every carried cell is empty.
@@ -337,13 +364,15 @@ func (c *rowConv) get(f field) (string, bool) {
 		c.err(f, "%s", c.r.faults[f])
 		return "", false
 	}
-	info := &fieldsOf(c.sec.kind)[f]
-	v, _, fault := cleanCell(info, c.r.vals[f])
-	if fault != "" {
-		c.err(f, "%s", fault)
-		return "", false
+	return c.r.value(f), true
+}
+
+// value is a carried cell's cleaned value: "" for a null marker.
+func (r *rowIn) value(f field) string {
+	if r.nulls&(1<<f) != 0 {
+		return ""
 	}
-	return v, true
+	return r.vals[f]
 }
 
 // peek returns a field's cleaned value without reporting a fault.
@@ -351,11 +380,7 @@ func (c *rowConv) peek(f field) string {
 	if !c.r.has[f] || c.r.mask&(1<<f) != 0 {
 		return ""
 	}
-	v, _, fault := cleanCell(&fieldsOf(c.sec.kind)[f], c.r.vals[f])
-	if fault != "" {
-		return ""
-	}
-	return v
+	return c.r.value(f)
 }
 
 // required returns a required field's value, reporting it when missing.
@@ -366,8 +391,8 @@ func (c *rowConv) required(f field, what string) string {
 	}
 	v, ok := c.get(f) // reports a fault
 	if ok && v == "" {
-		if raw := strings.TrimSpace(c.r.vals[f]); raw != "" {
-			c.err(f, "missing %s (the cell holds %q, a null marker)", what, raw)
+		if c.r.nulls&(1<<f) != 0 {
+			c.err(f, "missing %s (the cell holds %q, a null marker)", what, c.r.vals[f])
 		} else {
 			c.err(f, "missing %s", what)
 		}
@@ -391,9 +416,7 @@ func (c *rowConv) opt(f field, v string) *string {
 func (l *loader) groupRow(r *rowIn, sec *section) {
 	c := rowConv{l: l, r: r, sec: sec}
 	if r.has[gExtID] && r.mask&(1<<gExtID) == 0 {
-		if v, _, fault := cleanCell(&groupFields[gExtID], r.vals[gExtID]); fault == "" {
-			c.key = v
-		}
+		c.key = r.value(gExtID)
 	}
 	g := l.g.next()
 	g.Source = l.source(r.file, r.line)
@@ -610,12 +633,10 @@ func (l *loader) regionWhy(country string) string {
 func (l *loader) userRow(r *rowIn, sec *section) {
 	c := rowConv{l: l, r: r, sec: sec}
 	if r.has[uEmail] && r.mask&(1<<uEmail) == 0 {
-		c.key = strings.TrimSpace(r.vals[uEmail])
+		c.key = r.vals[uEmail] // a null marker included, as written
 	}
 	if c.key == "" && r.has[uExtID] && r.mask&(1<<uExtID) == 0 {
-		if v, _, fault := cleanCell(&userFields[uExtID], r.vals[uExtID]); fault == "" {
-			c.key = v
-		}
+		c.key = r.value(uExtID)
 	}
 	var u state.DesiredUser
 	u.Source = l.source(r.file, r.line)

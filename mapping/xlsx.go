@@ -102,6 +102,7 @@ func (l *loader) readXLSX(src io.Reader, file string, k kind) *FileError {
 			count--
 			continue
 		}
+		r.clean(fieldsOf(k))
 		l.row(k, &r, sec)
 	}
 	if err := rows.Error(); err != nil {
