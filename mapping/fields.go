@@ -84,8 +84,11 @@ var groupFields = [numGroupFields]fieldInfo{
 
 var userFields = [numUserFields]fieldInfo{
 	uEmail:      {name: "email"},
-	uFirstName:  {name: "first_name", clearable: true},
-	uLastName:   {name: "last_name", clearable: true},
+	// Convirza refuses an empty first or last name (the sandbox answers
+	// 400), so neither can be cleared; a new user needs both (the planner
+	// checks it).
+	uFirstName:  {name: "first_name"},
+	uLastName:   {name: "last_name"},
 	uRole:       {name: "role"},
 	uGroupExtID: {name: "group_ext_id", idLike: true, clearable: true},
 	uExtID:      {name: "user_ext_id", idLike: true, clearable: true},

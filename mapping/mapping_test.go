@@ -107,6 +107,15 @@ func TestParseMappingErrors(t *testing.T) {
 			},
 		},
 		{
+			// Convirza refuses an empty first or last name
+			"names cannot be cleared",
+			"users:\n  empty:\n    first_name: clear\n    last_name: clear\n    user_ext_id: clear\n",
+			[]fault{
+				{3, "users.empty.first_name: first_name cannot be cleared"},
+				{4, "users.empty.last_name: last_name cannot be cleared"},
+			},
+		},
+		{
 			"bad settings",
 			"users:\n  match: username\n  defaults:\n    role: owner\nphone_region: Narnia\n",
 			[]fault{

@@ -67,11 +67,11 @@ func TestCalculateRules(t *testing.T) {
 			name: "groups and users outside the root are never read or touched",
 			cur: withUsers(cur(grp(2, 1, "IN", "In"), grp(50, 99, "X", "X"), grp(51, 50, "Y", "Y"), grp(99, 0, "TOP", "Top")),
 				usr(7, 51, "out@x.com", state.RoleAdmin)),
-			des:  withDesiredUsers(des(dg("IN", "In", ""), dg("X", "X", "")), du("new@x.com", "IN")),
+			des:  withDesiredUsers(des(dg("IN", "In", ""), dg("X", "X", "")), nu("new@x.com", "IN")),
 			opts: mirror,
 			want: []string{
 				"1 create group X {org_unit_ext_id=X org_unit_name=X org_unit_parent_id=1}",
-				"2 create user new@x.com {ct_user_ou_id=2 first_name= last_name= role=Standard username=new@x.com}",
+				"2 create user new@x.com {ct_user_ou_id=2 first_name=New last_name=User role=Standard username=new@x.com}",
 			},
 		},
 		{
@@ -303,12 +303,12 @@ func TestCalculateRules(t *testing.T) {
 				a.FirstName, a.Role = ptr("Annie"), ptr(state.Role("Administrator"))
 				b := du("bob@x.com", "A")
 				b.LastName = ptr("L8")
-				return withDesiredUsers(des(dg("A", "A", ""), dg("N", "N", "A")), a, b, du("cy@x.com", "N"))
+				return withDesiredUsers(des(dg("A", "A", ""), dg("N", "N", "A")), a, b, nu("cy@x.com", "N"))
 			}(),
 			want: []string{
 				"1 create group N {org_unit_ext_id=N org_unit_name=N org_unit_parent_id=2}",
 				"2 update user ann@x.com {first_name:F7->Annie role:Standard->Admin}",
-				"3 create user cy@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=cy@x.com} under new N after [1]",
+				"3 create user cy@x.com {ct_user_ou_id= first_name=New last_name=User role=Standard username=cy@x.com} under new N after [1]",
 			},
 		},
 		{
@@ -368,11 +368,11 @@ func TestCalculateRules(t *testing.T) {
 				c.CallerUserID = 7
 				return c
 			}(),
-			des:  withDesiredUsers(des(dg("K", "K", "")), du("y@x.com", "")),
+			des:  withDesiredUsers(des(dg("K", "K", "")), nu("y@x.com", "")),
 			opts: Options{Policy: PolicyMirror, MaxDeletes: NoLimit()},
 			want: []string{
 				"1 create group K {org_unit_ext_id=K org_unit_name=K org_unit_parent_id=1}",
-				"2 create user y@x.com {ct_user_ou_id=1 first_name= last_name= role=Standard username=y@x.com}",
+				"2 create user y@x.com {ct_user_ou_id=1 first_name=New last_name=User role=Standard username=y@x.com}",
 				"3 deactivate user x@x.com {user_status:active->inactive}",
 				"refused 4 deactivate user me@x.com {user_status:active->inactive}: refused: the caller's own user is never deactivated",
 				"refused 5 delete group B: not deleted: it holds the caller's own user, who is never deactivated or moved",
@@ -424,12 +424,12 @@ func TestCalculateRules(t *testing.T) {
 			des: func() *state.DesiredState {
 				a := dg("A", "A", "")
 				a.Industry = ptr("Widgets")
-				return withDesiredUsers(des(a, dg("K", "K", "")), du("new@x.com", "K"))
+				return withDesiredUsers(des(a, dg("K", "K", "")), nu("new@x.com", "K"))
 			}(),
 			opts: lenient,
 			want: []string{
 				"1 create group K {org_unit_ext_id=K org_unit_name=K org_unit_parent_id=1}",
-				"2 create user new@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=new@x.com} under new K after [1]",
+				"2 create user new@x.com {ct_user_ou_id= first_name=New last_name=User role=Standard username=new@x.com} under new K after [1]",
 				`invalid group A [industry]: unknown industry "Widgets" (Convirza has no industry like it): to map it, add to the mapping's groups: industries: {Widgets: NAME}, with NAME one of Convirza's 3 industries`,
 			},
 		},
@@ -469,7 +469,7 @@ func TestPolicies(t *testing.T) {
 	d := func() *state.DesiredState {
 		k := du("keep@x.com", "A")
 		k.LastName = ptr("Keeper")
-		return withDesiredUsers(des(dg("A", "A2", ""), dg("N", "N", "")), k, du("new@x.com", "N"))
+		return withDesiredUsers(des(dg("A", "A2", ""), dg("N", "N", "")), k, nu("new@x.com", "N"))
 	}
 	tests := []struct {
 		policy Policy
@@ -479,11 +479,11 @@ func TestPolicies(t *testing.T) {
 			"1 rename group A {org_unit_name:A->A2}",
 			"2 create group N {org_unit_ext_id=N org_unit_name=N org_unit_parent_id=1}",
 			"3 update user keep@x.com {last_name:L7->Keeper}",
-			"4 create user new@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=new@x.com} under new N after [2]",
+			"4 create user new@x.com {ct_user_ou_id= first_name=New last_name=User role=Standard username=new@x.com} under new N after [2]",
 		}},
 		{PolicyCreateOnly, []string{
 			"1 create group N {org_unit_ext_id=N org_unit_name=N org_unit_parent_id=1}",
-			"2 create user new@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=new@x.com} under new N after [1]",
+			"2 create user new@x.com {ct_user_ou_id= first_name=New last_name=User role=Standard username=new@x.com} under new N after [1]",
 		}},
 		{PolicyUpdateOnly, []string{
 			"1 rename group A {org_unit_name:A->A2}",
@@ -493,7 +493,7 @@ func TestPolicies(t *testing.T) {
 			"1 rename group A {org_unit_name:A->A2}",
 			"2 create group N {org_unit_ext_id=N org_unit_name=N org_unit_parent_id=1}",
 			"3 update user keep@x.com {last_name:L7->Keeper}",
-			"4 create user new@x.com {ct_user_ou_id= first_name= last_name= role=Standard username=new@x.com} under new N after [2]",
+			"4 create user new@x.com {ct_user_ou_id= first_name=New last_name=User role=Standard username=new@x.com} under new N after [2]",
 			"5 deactivate user left@x.com {user_status:active->inactive}",
 			"6 delete group GONE",
 		}},

@@ -62,6 +62,14 @@ func du(email, group string) state.DesiredUser {
 	return state.DesiredUser{Email: email, GroupExtID: ptr(group)}
 }
 
+// nu is a row for a new user: du with the first and last name a create
+// needs.
+func nu(email, group string) state.DesiredUser {
+	u := du(email, group)
+	u.FirstName, u.LastName = ptr("New"), ptr("User")
+	return u
+}
+
 // summary renders a plan's changes, refusals and invalid rows one a line,
 // for go-cmp diffs that read like the plan.
 func summary(p *Plan) []string {

@@ -25,7 +25,7 @@ func richPlan(t *testing.T) *Plan {
 	d := des(a, dg("B", "Alpha", ""), dg("C", "C", "B"), dg("L", "loose", ""), dg("N", "New", "C"), dg("KEEP", "Keep", ""))
 	me := du("me@x.com", "B")
 	me.Role = ptr(state.RoleStandard)
-	d = withDesiredUsers(d, me, du("back@x.com", "N"), du("new@x.com", "N"))
+	d = withDesiredUsers(d, me, du("back@x.com", "N"), nu("new@x.com", "N"))
 	d.Invalid = []state.Problem{{Source: state.Source{File: "users.csv", Line: 9}, Kind: "user", Key: "bad", Column: "email", Severity: state.SeverityError, Message: "not an email"}}
 	p := mustPlan(t, d, c, Options{Policy: PolicyMirror, Force: true, MaxInvalid: CountLimit(1), Account: Account{APIURL: "https://api.example/v3"}})
 	// the loader's invalid row turns deletes off; add one by hand so that

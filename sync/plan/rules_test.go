@@ -107,3 +107,38 @@ func TestSameValue(t *testing.T) {
 		}
 	}
 }
+
+// Convirza's Create User takes a first and a last name and refuses an
+// empty one (the sandbox answers 400): a new user whose row lacks either
+// is an invalid row of the plan, found offline, not a failed create at
+// apply. A matched user's row needs neither: an absent name is left as it
+// is.
+func TestNewUserNeedsBothNames(t *testing.T) {
+	c := withUsers(cur(grp(2, 1, "A", "A")), usr(100, 2, "kept@x.com", "standard"))
+	noFirst := nu("first@x.com", "A")
+	noFirst.FirstName = nil
+	blankLast := nu("last@x.com", "A")
+	blankLast.LastName = ptr("  ")
+	d := withDesiredUsers(des(dg("A", "A", "")), du("kept@x.com", "A"), noFirst, blankLast, nu("ok@x.com", "A"))
+	p, err := Calculate(d, c, Options{MaxInvalid: mustLimit(t, "2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1 create user ok@x.com {ct_user_ou_id=2 first_name=New last_name=User role=Standard username=ok@x.com}",
+		"invalid user first@x.com [first_name]: a new user needs a first_name: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none",
+		"invalid user last@x.com [last_name]: a new user needs a last_name: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none",
+	}
+	if diff := cmp.Diff(want, summary(p)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}
+
+func mustLimit(t *testing.T, s string) Limit {
+	t.Helper()
+	l, err := ParseLimit(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
