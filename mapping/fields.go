@@ -83,7 +83,7 @@ var groupFields = [numGroupFields]fieldInfo{
 }
 
 var userFields = [numUserFields]fieldInfo{
-	uEmail:      {name: "email"},
+	uEmail: {name: "email"},
 	// Convirza refuses an empty first or last name (the sandbox answers
 	// 400), so neither can be cleared; a new user needs both (the planner
 	// checks it).
