@@ -82,11 +82,10 @@ var groupFields = [numGroupFields]fieldInfo{
 	gCountry:     {name: "country"},
 }
 
+// Convirza refuses an empty first or last name (the sandbox answers 400),
+// so neither can be cleared; a new user needs both (the planner checks it).
 var userFields = [numUserFields]fieldInfo{
-	uEmail: {name: "email"},
-	// Convirza refuses an empty first or last name (the sandbox answers
-	// 400), so neither can be cleared; a new user needs both (the planner
-	// checks it).
+	uEmail:      {name: "email"},
 	uFirstName:  {name: "first_name"},
 	uLastName:   {name: "last_name"},
 	uRole:       {name: "role"},
