@@ -194,13 +194,17 @@ func (c *csvSource) next() (rec []string, line int, bad *badRecord, err error) {
 	return nil, 0, bad, nil
 }
 
-// nextFast reads the next record of a file that has had no quote so far:
-// a line with no quote, and no carriage return but before its newline, is
-// split on the delimiter here, as encoding/csv would split it (an empty
-// line is skipped, "\r\n" ends a line as "\n" does, and so does a "\r"
-// at the end of the file), at a third of its cost. ok is false at the
-// first other line (or a line longer than the buffer, or a read error):
-// the caller then hands that line and the rest of the file to
+// nextFast reads the next record while every line so far has been one
+// record: a line with no carriage return but before its newline, whose
+// quoted cells (if any) open and close on it, is split on the delimiter
+// here, as encoding/csv would split it (an empty line is skipped, "\r\n"
+// ends a line as "\n" does, and so does a "\r" at the end of the file;
+// a quoted cell loses its quotes, and "" in it is one quote), at a third
+// of its cost. Salesforce's Data Loader quotes every cell, and Excel quotes
+// an address with a comma in it, so quoted lines are common. ok is false at
+// the first other line (a quoted cell that goes on past the line, a quote
+// that encoding/csv would refuse, a line longer than the buffer, or a read
+// error): the caller then hands that line and the rest of the file to
 // encoding/csv, from the offset where this one stopped.
 func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 	for {
@@ -218,29 +222,21 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 		if n := len(body); n > 0 && body[n-1] == '\r' {
 			body = body[:n-1]
 		}
-		if int64(len(b)) > maxRecordBytes || bytes.IndexByte(body, '"') >= 0 || bytes.IndexByte(body, '\r') >= 0 {
+		if int64(len(b)) > maxRecordBytes || bytes.IndexByte(body, '\r') >= 0 {
 			return nil, 0, false, nil
 		}
+		// The cells are copied without their delimiters (and quotes) into
+		// one string, as encoding/csv keeps them.
+		buf, ends, ok := splitLine(body, byte(c.comma), c.fastBuf[:0], c.fastEnds[:0])
+		if !ok {
+			return nil, 0, false, nil
+		}
+		c.fastBuf, c.fastEnds = buf, ends
 		c.fastOff += int64(len(b))
 		c.fastLine++
 		if len(body) == 0 {
 			continue // csv skips empty lines
 		}
-		// The cells are copied without their delimiters into one string,
-		// as encoding/csv keeps them.
-		buf, ends := c.fastBuf[:0], c.fastEnds[:0]
-		comma := byte(c.comma)
-		for {
-			i := bytes.IndexByte(body, comma)
-			if i < 0 {
-				break
-			}
-			buf = append(buf, body[:i]...)
-			ends = append(ends, len(buf))
-			body = body[i+1:]
-		}
-		buf = append(buf, body...)
-		ends = append(ends, len(buf))
 		c.valid = c.checkUTF8 && utf8.Valid(buf)
 		s := c.text(buf)
 		rec = c.fastRec[:0]
@@ -249,9 +245,57 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 			rec = append(rec, s[at:e])
 			at = e
 		}
-		c.fastRec, c.fastBuf, c.fastEnds = rec, buf, ends
+		c.fastRec = rec
 		c.lastLine = c.fastLine
 		return rec, c.fastLine, true, nil
+	}
+}
+
+// splitLine appends the cells of one line (without its newline) to buf,
+// and the end of each in buf to ends. ok is false when the line is not a
+// whole record as encoding/csv reads it: a quoted cell not closed on it,
+// text after a closing quote, or a quote inside an unquoted cell.
+func splitLine(body []byte, comma byte, buf []byte, ends []int) ([]byte, []int, bool) {
+	for {
+		if len(body) > 0 && body[0] == '"' {
+			body = body[1:]
+			for {
+				i := bytes.IndexByte(body, '"')
+				if i < 0 {
+					return buf, ends, false // the cell goes on past the line
+				}
+				buf = append(buf, body[:i]...)
+				body = body[i+1:]
+				if len(body) == 0 || body[0] != '"' {
+					break
+				}
+				buf = append(buf, '"') // "" is one quote
+				body = body[1:]
+			}
+			ends = append(ends, len(buf))
+			switch {
+			case len(body) == 0:
+				return buf, ends, true
+			case body[0] != comma:
+				return buf, ends, false // text after the closing quote
+			}
+			body = body[1:]
+			continue
+		}
+		cell := body
+		i := bytes.IndexByte(body, comma)
+		if i >= 0 {
+			cell = body[:i]
+		}
+		if bytes.IndexByte(cell, '"') >= 0 {
+			return buf, ends, false // a bare quote
+		}
+		buf = append(buf, cell...)
+		ends = append(ends, len(buf))
+		if i < 0 {
+			return buf, ends, true
+		}
+		body = body[i+1:]
 	}
 }
 

@@ -84,6 +84,15 @@ var fastPathCases = []string{
 	"a,b,c\n1,2,3\n\r",
 	"a,b,c\n1,2,3\r\r\n4,5,6\n",
 	"a,b\n" + strings.Repeat("x", 70<<10) + ",y\n1,2\n",
+	// quoted cells on one line, as Salesforce's Data Loader and Excel write them
+	"\"Id\",\"Name\",\"Street\"\n\"001\",\"Acme, Inc.\",\"1 \"\"Main\"\" St\"\n\"002\",\"\",\"\"\n",
+	"a,b,c\n\"1\",2,\"3\"\n\"\",\"\"\"\",\",\"\n4,5,6\n",
+	"a,b,c\n\"1\",\"2\",\n,\"x\"\n\"\"\n",
+	"a;b\n\"1;2\";\"3\"\n\"4\" ;5\n",
+	"a,b\n \"1\",2\n3,4\n",
+	"a,b\n\"1\"\"\",2\n\"1\"\"x,2\n",
+	"a,b\n\"1\",\"2\"\r\n\"3\",\"4\r5\"\n",
+	"a,b\n\"é\",\"\xff\"\n",
 }
 
 // TestCSVFastPath reads tricky files with the fast path and with
