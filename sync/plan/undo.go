@@ -14,6 +14,12 @@ import (
 // was applied: Convirza's deletes are final.
 const ReasonNoUndoDelete = "a delete cannot be undone"
 
+// ReasonNoUndoIndustry is the reason an undo plan gives for a group's
+// industry that the run set where there was none: putting it back would
+// clear it, and the API documents no way to unset an industry (see
+// convirza.ErrNoIndustryClear).
+const ReasonNoUndoIndustry = "the industry the run set cannot be unset: the API documents no way to clear a group's industry"
+
 // Undo returns a plan that restores what res says was applied of p: patched
 // fields back to their before-values (moves and renames reversed, the
 // temporary names of a rename swap included), deactivations and
@@ -74,9 +80,19 @@ func Undo(p *Plan, res []Result) *Plan {
 			out.Refused = append(out.Refused, ref)
 			continue
 		}
-		if u, ok := invert(c, r, resolve); ok {
-			inverse[i] = u
+		u, ok := invert(c, r, resolve)
+		if !ok {
+			continue
 		}
+		if kept, cleared := splitIndustryClear(u.Fields); len(cleared) > 0 {
+			ref := u
+			ref.Fields, ref.Reason = cleared, ReasonNoUndoIndustry
+			out.Refused = append(out.Refused, ref)
+			if u.Fields = kept; len(kept) == 0 && u.Action == Update {
+				continue // nothing else to put back
+			}
+		}
+		inverse[i] = u
 	}
 
 	// Dependencies, reversed: when c waited on d, the undo of d waits on the
@@ -212,6 +228,19 @@ func invert(c *Change, r Result, resolve func(Ref) Ref) (Change, bool) {
 		}
 	}
 	return u, true
+}
+
+// splitIndustryClear parts an undo's fields into those it can send and the
+// industry it would have to clear.
+func splitIndustryClear(fs []FieldChange) (kept, cleared []FieldChange) {
+	for _, f := range fs {
+		if f.Field == FieldIndustryID && (f.After == "" || f.After == "0") {
+			cleared = append(cleared, f)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	return kept, cleared
 }
 
 // undoTree is the tree of an undo plan: p's tree with the groups p created

@@ -178,3 +178,36 @@ func TestUndoStaleCheck(t *testing.T) {
 		t.Errorf("CheckStale(undo plan) = %v, want none", d)
 	}
 }
+
+// An industry the run set where there was none cannot be put back: that
+// would clear it, which the API documents no way to do (apply would refuse
+// to send it). The undo plan lists it as refused, with its reason, and keeps
+// the change's other fields; a change left with nothing to send is dropped.
+func TestUndoIndustrySetFromNone(t *testing.T) {
+	root := Ref{ID: 1001, ExtID: "ACME", Name: "Acme"}
+	p := &Plan{
+		Version: Version, Account: Account{APIURL: "http://127.0.0.1/v3", RootID: 1001, RootExtID: "ACME"},
+		Changes: []Change{
+			{ID: 1, Action: Update, Kind: KindGroup, Key: "E1", ObjectID: 1002, Name: "East", Parent: root,
+				Fields: []FieldChange{fc(FieldCity, "Boston", "Cambridge"), {Field: FieldIndustryID, After: "11", AfterLabel: "Healthcare"}}},
+			{ID: 2, Action: Update, Kind: KindGroup, Key: "W1", ObjectID: 1003, Name: "West", Parent: root,
+				Fields: []FieldChange{{Field: FieldIndustryID, After: "12", AfterLabel: "Restaurants"}}},
+			{ID: 3, Action: Update, Kind: KindGroup, Key: "S1", ObjectID: 1004, Name: "South", Parent: root,
+				Fields: []FieldChange{{Field: FieldIndustryID, Before: "10", After: "12", BeforeLabel: "Technology", AfterLabel: "Restaurants"}}},
+		},
+	}
+	var res []Result
+	for i := range p.Changes {
+		res = append(res, ResultFor(&p.Changes[i], OutcomeUpdated))
+	}
+	got := Undo(p, res)
+	want := []string{
+		"1 update group S1 {industry_id:12->10}",
+		"2 update group E1 {city:Cambridge->Boston}",
+		"refused 0 update group E1 {industry_id:11->}: " + ReasonNoUndoIndustry,
+		"refused 0 update group W1 {industry_id:12->}: " + ReasonNoUndoIndustry,
+	}
+	if diff := cmp.Diff(want, summary(got)); diff != "" {
+		t.Errorf("Undo (-want +got):\n%s", diff)
+	}
+}
