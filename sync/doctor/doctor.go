@@ -154,7 +154,9 @@ func Run(ctx context.Context, c *convirza.Client, tr *convirza.Trace, opts Optio
 	if opts.Rate <= 0 {
 		opts.Rate = convirza.DefaultRate
 	}
-	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}}
+	// The trace times each call by the real clock; the skew check reads
+	// them on opts.Now's.
+	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}, clock: opts.Now().Sub(time.Now())}
 	d.checks(ctx)
 	var r Report
 	for _, name := range order {
@@ -168,10 +170,11 @@ func Run(ctx context.Context, c *convirza.Client, tr *convirza.Trace, opts Optio
 }
 
 type run struct {
-	c    *convirza.Client
-	tr   *convirza.Trace
-	opts Options
-	got  map[string]Check
+	c     *convirza.Client
+	tr    *convirza.Trace
+	opts  Options
+	got   map[string]Check
+	clock time.Duration // opts.Now minus the real clock
 }
 
 func (d *run) set(name string, s Status, format string, args ...any) {
@@ -231,6 +234,11 @@ func (d *run) auth(ctx context.Context) bool {
 		parts = append(parts, fmt.Sprintf("profile: user %d, group %d, role %q", p.UserID, p.OrgUnitID, p.RoleText))
 	case errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusMethodNotAllowed):
 		parts = append(parts, fmt.Sprintf("no /auth/profile (%d)", ae.StatusCode))
+	case errors.Is(err, convirza.ErrUnauthorized):
+		// A static token sends nothing to log in: the profile is the first
+		// call that can refuse it.
+		d.set(CheckAuth, Differs, "the static token was refused: %v", err)
+		return false
 	default:
 		parts = append(parts, "profile unreadable: "+err.Error())
 	}
@@ -303,9 +311,9 @@ func (d *run) tree(cs *state.CurrentState) {
 	form, st := "flat (dotted codes)", OK
 	for _, x := range d.tr.Exchanges() {
 		if strings.HasSuffix(x.Path, "/groups/tree") && x.Status == http.StatusOK {
-			if strings.Contains(x.ResponseBody, `"children"`) {
+			if hasKey(x.ResponseBody, "children") {
 				form, st = "nested (children)", Adapted
-			} else if !strings.Contains(x.ResponseBody, `"code"`) {
+			} else if !hasKey(x.ResponseBody, "code") {
 				form, st = "of an unknown form (read without codes or children)", Unknown
 			}
 			break
@@ -326,6 +334,49 @@ func (d *run) tree(cs *state.CurrentState) {
 	}
 	d.set(CheckTree, st, "%s; %d levels from the root; below it %d active, %d inactive",
 		form, maxDepth, counts[state.StatusActive], counts[state.StatusInactive])
+}
+
+// hasKey reports whether an object anywhere in the JSON text body has the
+// key k (a group named "children" is a value, not a key).
+func hasKey(body, k string) bool {
+	dec := json.NewDecoder(strings.NewReader(body))
+	// the open containers: 'k' an object whose next token is a key (or its
+	// end), 'v' an object whose next token is a value, 'a' an array
+	var open []byte
+	valueDone := func() {
+		if n := len(open); n > 0 && open[n-1] == 'v' {
+			open[n-1] = 'k'
+		}
+	}
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if n := len(open); n > 0 && open[n-1] == 'k' {
+			switch {
+			case t == json.Delim('}'):
+				open = open[:n-1]
+				valueDone()
+			case t == any(k):
+				return true
+			default:
+				open[n-1] = 'v'
+			}
+			continue
+		}
+		switch t {
+		case json.Delim('{'):
+			open = append(open, 'k')
+		case json.Delim('['):
+			open = append(open, 'a')
+		case json.Delim(']'):
+			open = open[:len(open)-1]
+			valueDone()
+		default: // a scalar value
+			valueDone()
+		}
+	}
 }
 
 // pageSize asks 200 of the largest parent's children and compares the rows
@@ -570,7 +621,7 @@ func (d *run) network() {
 			}
 		}
 		if date, err := http.ParseTime(x.ResponseHeader.Get("Date")); err == nil {
-			mid := x.Start.Add(x.Duration / 2)
+			mid := x.Start.Add(x.Duration/2 + d.clock)
 			skews = append(skews, date.Sub(mid.Truncate(time.Second)))
 		}
 	}
