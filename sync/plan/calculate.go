@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/convirza-sync/convirza-sync/sync/state"
 	"github.com/convirza-sync/convirza-sync/sync/state/keyjoin"
@@ -43,6 +44,17 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	}
 	p := &planner{d: desired, c: current, opts: opts, policy: policy, region: region}
 
+	// The current users' keys are hashed on a goroutine of their own while
+	// the index is made and the groups are matched: a pure function of the
+	// current users, which those stages only read. (At 1M users: Calculate
+	// 261 ms instead of 302, median of 20 alternations in one process.)
+	var curKeys []state.KeyHash
+	var hashing sync.WaitGroup
+	defer hashing.Wait()
+	if desired.UsersManaged {
+		hashing.Go(func() { curKeys = currentUserHashes(current, p.userMatch()) })
+	}
+
 	// index: the current state as tables (ids.go), and the lookups
 	if p.currentIndex, err = indexCurrent(current, len(desired.Groups)); err != nil {
 		return nil, err
@@ -54,7 +66,8 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 		p.matchGroupRows()
 	}
 	if desired.UsersManaged {
-		p.matchUserRows()
+		hashing.Wait()
+		p.matchUserRows(curKeys)
 	}
 	// decide: the policy's one filter over what the rows decide, then the
 	// end state and the checks on it
@@ -723,8 +736,20 @@ func (p *planner) ref(n groupIdx) Ref {
 	return r
 }
 
+// currentUserHashes returns the (hash, index into c.Users) pairs of the
+// keys of c's users that are not deleted, under match, sorted.
+func currentUserHashes(c *state.CurrentState, match state.UserMatch) []state.KeyHash {
+	return keyjoin.Hashes(len(c.Users), func(i int32) string {
+		if c.Users[i].Status == state.StatusDeleted {
+			return ""
+		}
+		return keyjoin.CurrentKey(&c.Users[i], match)
+	}, nil)
+}
+
 // matchUserRows validates the user rows and matches each to a current user.
-func (p *planner) matchUserRows() {
+// curKeys are currentUserHashes of the current state under the rows' match.
+func (p *planner) matchUserRows(curKeys []state.KeyHash) {
 	match := p.userMatch()
 	p.userRows = make([]userRow, len(p.d.Users))
 	for i := range p.userRows {
@@ -746,7 +771,18 @@ func (p *planner) matchUserRows() {
 		return keyjoin.Hashes(len(p.d.Users), func(i int32) string { return keyjoin.UserKey(&p.d.Users[i], match) }, scratch)
 	}
 	curKey := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), match) }
-	byKey := keyjoin.New(keyjoin.Hashes(len(p.users), curKey, scratch), rowSide(false), len(p.userRows))
+	// curKeys name users by their index in the current state: keep those
+	// the index holds (not outside the root), renumbered as p.users numbers
+	// them (in the same order, so the pairs stay sorted).
+	at := make([]int32, len(p.c.Users))
+	for i := range at {
+		at[i] = -1
+	}
+	for j := range p.users {
+		at[p.users[j].at] = int32(j)
+	}
+	inIndex := func(i int32) (int32, bool) { return at[i], at[i] >= 0 }
+	byKey := keyjoin.New(keyjoin.Keep(curKeys, inIndex), rowSide(false), len(p.userRows))
 	// Under user_ext_id, a row that no ext id matches is matched by email:
 	// that join is made when the first such row needs it.
 	emailOf := func(i int32) string { return keyjoin.CurrentKey(p.user(&p.users[i]), state.MatchEmail) }
