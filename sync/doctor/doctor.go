@@ -156,7 +156,7 @@ func Run(ctx context.Context, c *convirza.Client, tr *convirza.Trace, opts Optio
 	}
 	// The trace times each call by the real clock; the skew check reads
 	// them on opts.Now's.
-	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}, clock: opts.Now().Sub(time.Now())}
+	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}, clock: time.Until(opts.Now())}
 	d.checks(ctx)
 	var r Report
 	for _, name := range order {
