@@ -38,6 +38,16 @@ func OfflineUnchecked(ds *state.DesiredState) []Unchecked {
 		out = append(out, Unchecked{Check: "users in Convirza",
 			Detail: "group_ext_id values that name groups only Convirza holds, and emails held there by another user"})
 	}
+	nameless := 0
+	for i := range ds.Users {
+		if ds.Users[i].MissingName() != "" {
+			nameless++
+		}
+	}
+	if nameless > 0 {
+		out = append(out, Unchecked{Check: "new users' names",
+			Detail: fmt.Sprintf("%d rows lack a first_name or last_name: fine for users Convirza already holds, but a new user needs both, so plan lists such a row as invalid when no Convirza user matches it", nameless)})
+	}
 	if ds.GroupsManaged || ds.UsersManaged {
 		out = append(out, Unchecked{Check: "root", Detail: "that --root exists and that the credentials may write under it"})
 	}

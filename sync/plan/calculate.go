@@ -844,7 +844,7 @@ func (p *planner) matchUserRows(curKeys []state.KeyHash) {
 			}
 		}
 		if !ok {
-			if f := missingName(du); f != "" {
+			if f := du.MissingName(); f != "" {
 				p.userProblem(i32, f, "a new user needs a %s: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none", f)
 				continue
 			}
@@ -865,18 +865,6 @@ func (p *planner) matchUserRows(curKeys []state.KeyHash) {
 		r.current = u
 		p.users[u].row = i32
 	}
-}
-
-// missingName is the first of first_name and last_name a user row lacks
-// (absent, or empty once tidied), or "".
-func missingName(d *state.DesiredUser) string {
-	switch {
-	case d.FirstName == nil || normalize.Text(*d.FirstName) == "":
-		return FieldFirstName
-	case d.LastName == nil || normalize.Text(*d.LastName) == "":
-		return FieldLastName
-	}
-	return ""
 }
 
 // resolveUserGroup resolves a user row's group_ext_id. cur is the group the

@@ -162,6 +162,20 @@ type DesiredUser struct {
 	ExtID      *string `json:"user_ext_id,omitempty"`
 }
 
+// MissingName is the first of "first_name" and "last_name" the row lacks
+// (not carried, or blank), or "". Convirza's Create User takes both and
+// refuses an empty one, so a new user needs both; a row of a user Convirza
+// already holds needs neither.
+func (u *DesiredUser) MissingName() string {
+	switch {
+	case u.FirstName == nil || strings.TrimSpace(*u.FirstName) == "":
+		return "first_name"
+	case u.LastName == nil || strings.TrimSpace(*u.LastName) == "":
+		return "last_name"
+	}
+	return ""
+}
+
 // UserMatch says how export users are matched to Convirza users.
 type UserMatch string
 
