@@ -116,3 +116,21 @@ func BenchmarkPhoneE164Slow(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkPhoneEqualForms compares one number as Convirza may hold it
+// (national) and as the export gives it (E.164): every group compares so
+// when the two write their numbers differently.
+func BenchmarkPhoneEqualForms(b *testing.B) {
+	for _, c := range []struct{ name, a, b, region string }{
+		{"US", "(617) 555-0100", "+16175550100", "US"},
+		{"GB", "020 7946 0958", "+44 20 7946 0958", "GB"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if !PhoneEqual(c.a, c.b, c.region) {
+					b.Fatal("differ")
+				}
+			}
+		})
+	}
+}
