@@ -43,7 +43,7 @@ func TestRegionOfAgrees(t *testing.T) {
 		for range variants {
 			s := e164Layout(rng, e)
 			checkRegionOf(t, s)
-			checkRegionOf(t, s[:1+rng.IntN(len(s)-1)])         // cut short
+			checkRegionOf(t, s[:1+rng.IntN(len(s)-1)])           // cut short
 			checkRegionOf(t, s+strings.Repeat("9", rng.IntN(8))) // too long
 		}
 	}
