@@ -28,8 +28,8 @@ var usAreas = []int{201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 
 	937, 940, 941, 949, 951, 952, 954, 956, 970, 971, 972, 973, 978, 979, 980, 985, 989}
 
 // phones times normalize.Phone per value: NANP numbers whose six-digit
-// prefixes this process has not seen (cold), and E.164 numbers of other
-// countries.
+// prefixes this process has not seen (cold), and numbers of other
+// countries in E.164 and as their region writes them.
 func (b *bench) phones(ctx context.Context) (*section, error) {
 	s := &section{Name: "phones"}
 	values, prefixes := 100_000, 32_000
@@ -71,42 +71,57 @@ func (b *bench) phones(ctx context.Context) (*section, error) {
 	}
 	// Non-NANP: E.164 numbers made from each region's example mobile and
 	// fixed-line numbers, their last four digits varied.
-	var intl []string
+	// The same numbers written nationally, read in their region.
+	type number struct{ text, region string }
+	var intl, natl []number
 	for _, r := range []string{"GB", "DE", "FR", "AU", "IN", "BR", "MX", "ES", "IT", "NL", "JP", "ZA"} {
 		for _, t := range []phonenumbers.PhoneNumberType{phonenumbers.MOBILE, phonenumbers.FIXED_LINE} {
 			if ex := phonenumbers.GetExampleNumberForType(r, t); ex != nil {
-				intl = append(intl, phonenumbers.Format(ex, phonenumbers.E164))
+				intl = append(intl, number{phonenumbers.Format(ex, phonenumbers.E164), "US"})
+				natl = append(natl, number{phonenumbers.Format(ex, phonenumbers.NATIONAL), r})
 			}
 		}
 	}
-	nonNANP := func() []string {
-		out := make([]string, values)
+	varied := func(from []number) []number {
+		out := make([]number, values)
 		for i := range out {
-			e := intl[i%len(intl)]
-			out[i] = fmt.Sprintf("%s%04d", e[:len(e)-4], rng.IntN(10000))
+			n := from[i%len(from)]
+			b := []byte(n.text)
+			for j, k := len(b)-1, 0; j >= 0 && k < 4; j-- { // the last four digits
+				if b[j] >= '0' && b[j] <= '9' {
+					b[j], k = byte('0'+rng.IntN(10)), k+1
+				}
+			}
+			out[i] = number{string(b), n.region}
 		}
 		return out
 	}
-	timeAll := func(in []string) (float64, int) {
+	timeAll := func(in []number) (float64, int) {
 		bad := 0
 		start := time.Now()
 		for _, v := range in {
-			if _, err := normalize.Phone(v, "US"); err != nil {
+			if _, err := normalize.Phone(v.text, v.region); err != nil {
 				bad++
 			}
 		}
 		return time.Since(start).Seconds() / float64(len(in)), bad
 	}
-	var cold, intlT []float64
-	badCold, badIntl := 0, 0
+	var cold, intlT, natlT []float64
+	badCold, badIntl, badNatl := 0, 0, 0
 	for i := range runs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t, bad := timeAll(nanp(i))
+		var us []number
+		for _, v := range nanp(i) {
+			us = append(us, number{v, "US"})
+		}
+		t, bad := timeAll(us)
 		cold, badCold = append(cold, t), badCold+bad
-		t, bad = timeAll(nonNANP())
+		t, bad = timeAll(varied(intl))
 		intlT, badIntl = append(intlT, t), badIntl+bad
+		t, bad = timeAll(varied(natl))
+		natlT, badNatl = append(natlT, t), badNatl+bad
 	}
 	us := func(v float64) string { return fmt.Sprintf("%.2f µs", v*1e6) }
 	goal := phoneGoal.Seconds()
@@ -116,13 +131,14 @@ func (b *bench) phones(ctx context.Context) (*section, error) {
 	}{
 		{fmt.Sprintf("NANP, cold: %s values over %s new prefixes", size(values), size(prefixes)), cold},
 		{fmt.Sprintf("non-NANP E.164: %s values, %d countries", size(values), 12), intlT},
+		{fmt.Sprintf("non-NANP national, in their region: %s values, %d countries", size(values), 12), natlT},
 	} {
 		sp := spreadOf(r.t)
 		s.add(row{Case: "phone per value, " + r.name, Measured: sp.format(us), Reference: us(goal),
 			Ratio: fmt.Sprintf("%.2fx", sp.med/goal), Goal: "<= 2 µs", Verdict: judge(sp.med <= goal)})
 	}
-	s.note("normalize.Phone, one function, in this process; each run uses prefixes no run before it used (never seen by the process), in 5 common layouts; the non-NANP values are the regions' example numbers with the last four digits varied (%d of %d were not valid numbers: an error costs the same path). min / median / max of %d runs, graded on the median.",
-		badIntl, runs*values, runs)
+	s.note("normalize.Phone, one function, in this process; each run uses prefixes no run before it used (never seen by the process), in 5 common layouts; the non-NANP values are the regions' example numbers with the last four digits varied, in E.164 and as each region writes them (read in that region); %d and %d of %d were not valid numbers (an error costs the same path). min / median / max of %d runs, graded on the median.",
+		badIntl, badNatl, runs*values, runs)
 	if badCold > 0 {
 		s.note("%d of the NANP values were not valid.", badCold)
 	}

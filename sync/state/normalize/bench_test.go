@@ -134,3 +134,50 @@ func BenchmarkPhoneEqualForms(b *testing.B) {
 		})
 	}
 }
+
+// nationalInputs are valid numbers of 12 regions outside North America as
+// each writes them nationally, with the region to read them in.
+func nationalInputs(b *testing.B) []nationalExample {
+	keep := map[string]bool{"GB": true, "DE": true, "FR": true, "IT": true, "ES": true, "NL": true, "AU": true, "BR": true, "IN": true, "JP": true, "MX": true, "ZA": true}
+	var in []nationalExample
+	for _, e := range nationalExamples() {
+		if keep[e.region] {
+			if _, _, err := phoneSlow(e.text, e.region); err == nil {
+				in = append(in, e)
+			}
+		}
+	}
+	if len(in) < 50 {
+		b.Fatalf("only %d national examples", len(in))
+	}
+	return in
+}
+
+// BenchmarkPhoneNational is PhoneWithExt on numbers written nationally in
+// their region (its phoneNational path where it answers), warm; ...Slow is
+// phonenumbers alone on the same values.
+func BenchmarkPhoneNational(b *testing.B) {
+	in := nationalInputs(b)
+	for _, slow := range []bool{false, true} {
+		name := "fast"
+		if slow {
+			name = "phonenumbers"
+		}
+		b.Run(name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				e := in[i%len(in)]
+				var err error
+				if slow {
+					_, _, err = phoneSlow(e.text, e.region)
+				} else {
+					_, _, err = PhoneWithExt(e.text, e.region)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -41,8 +41,11 @@ func Phone(s, region string) (string, error) {
 // against phonenumbers; TestPhoneFastAgrees compares both paths on
 // generated numbers). A number written with "+" and its country code
 // takes phoneE164, which skips Parse's extension search and joins
-// IsValidNumber's patterns (TestPhoneE164Agrees). Everything else, and every
-// number the fast path is unsure of, goes to phonenumbers.
+// IsValidNumber's patterns (TestPhoneE164Agrees); a number written as
+// another region writes it nationally takes phoneNational, which also
+// strips the national prefix as Parse does (TestPhoneNationalAgrees).
+// Everything else, and every number a fast path is unsure of, goes to
+// phonenumbers.
 func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -56,6 +59,10 @@ func PhoneWithExt(s, region string) (e164, ext string, err error) {
 	}
 	if s[0] == '+' {
 		if out, ok := phoneE164(s); ok {
+			return out, "", nil
+		}
+	} else if region != DefaultRegion {
+		if out, ok := phoneNational(s, region); ok {
 			return out, "", nil
 		}
 	}
