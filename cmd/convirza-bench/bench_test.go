@@ -45,7 +45,7 @@ func TestQuickSections(t *testing.T) {
 		{"rate", b.rate, 2 * len(b.cfg.rateLatencies), nil},
 		{"plan", b.planning, 6, []string{"plan file"}},
 		{"process", b.process, 2, []string{"`plan` peak RSS"}},
-		{"phones", b.phones, 2, nil},
+		{"phones", b.phones, 3, nil},
 		{"naive", b.naive, 4, []string{"writes", "end state"}},
 	}
 	for _, tt := range tests {
