@@ -20,10 +20,11 @@ import (
 // row problem and the read goes on past it, where gocsv stops the whole
 // file; and every problem names its physical line (FieldPos), where gocsv
 // counts records. Its struct tags would not help either: the columns are
-// only known at run time, from the mapping. A line without quotes is split
-// by csvSource itself (nextFast), exactly as encoding/csv would split it
-// (a differential test and fuzz target hold it to that); the first line
-// with a quote hands the rest of the file to encoding/csv.
+// only known at run time, from the mapping. A line that is one whole
+// record (its quoted cells, if any, closed on it) is split by csvSource
+// itself (nextFast), exactly as encoding/csv would split it (a
+// differential test and fuzz target hold it to that); the first other line
+// hands the rest of the file to encoding/csv.
 
 // csvSource reads CSV records with their physical lines, and reads past a
 // malformed record instead of stopping.

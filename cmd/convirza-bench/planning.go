@@ -77,15 +77,20 @@ func (b *bench) planning(ctx context.Context) (*section, error) {
 		ds      *state.DesiredState
 		p       *plan.Plan
 	)
-	rawRun := func() (usage, error) {
-		return measure(func() error {
-			var err error
-			records, err = rawRead(gp, up)
-			return err
-		})
+	// Each turn starts from what the CLI holds before the step, for the
+	// raw read as for the step: the last turn's result is dropped first.
+	rawRun := func(drop func()) func() (usage, error) {
+		return func() (usage, error) {
+			drop()
+			return measure(func() error {
+				var err error
+				records, err = rawRead(gp, up)
+				return err
+			})
+		}
 	}
 	b.logf("plan: raw encoding/csv read and mapping.Load, taking turns, %d runs", planRuns)
-	ldT, err := turns(ctx, rawRun, func() (usage, error) {
+	ldT, err := turns(ctx, rawRun(func() { ds = nil }), func() (usage, error) {
 		ds = nil
 		return measure(func() error {
 			var err error
@@ -99,7 +104,7 @@ func (b *bench) planning(ctx context.Context) (*section, error) {
 	b.logf("plan: generate the account again and build its current state")
 	cur := b.planCurrent()
 	b.logf("plan: raw encoding/csv read and plan.Calculate, taking turns, %d runs", planRuns)
-	calcT, err := turns(ctx, rawRun, func() (usage, error) {
+	calcT, err := turns(ctx, rawRun(func() { p = nil }), func() (usage, error) {
 		p = nil
 		return measure(func() error {
 			var err error

@@ -148,15 +148,16 @@ var order = []string{CheckAuth, CheckRoot, CheckTree, CheckPageSize, CheckListGr
 // Run runs every check with c, whose Options.Trace must be tr (doctor reads
 // the raw answers from it). It never writes.
 func Run(ctx context.Context, c *convirza.Client, tr *convirza.Trace, opts Options) Report {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	if opts.Rate <= 0 {
 		opts.Rate = convirza.DefaultRate
 	}
 	// The trace times each call by the real clock; the skew check reads
 	// them on opts.Now's.
-	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}, clock: time.Until(opts.Now())}
+	var clock time.Duration
+	if opts.Now != nil {
+		clock = time.Until(opts.Now())
+	}
+	d := &run{c: c, tr: tr, opts: opts, got: map[string]Check{}, clock: clock}
 	d.checks(ctx)
 	var r Report
 	for _, name := range order {
@@ -234,7 +235,7 @@ func (d *run) auth(ctx context.Context) bool {
 		parts = append(parts, fmt.Sprintf("profile: user %d, group %d, role %q", p.UserID, p.OrgUnitID, p.RoleText))
 	case errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusMethodNotAllowed):
 		parts = append(parts, fmt.Sprintf("no /auth/profile (%d)", ae.StatusCode))
-	case errors.Is(err, convirza.ErrUnauthorized):
+	case !login && errors.Is(err, convirza.ErrUnauthorized):
 		// A static token sends nothing to log in: the profile is the first
 		// call that can refuse it.
 		d.set(CheckAuth, Differs, "the static token was refused: %v", err)

@@ -72,6 +72,7 @@ func Calculate(desired *state.DesiredState, current *state.CurrentState, opts Op
 	// decide: the policy's one filter over what the rows decide, then the
 	// end state and the checks on it
 	p.applyPolicy()
+	p.checkNewUsers()
 	p.decided = p.decide()
 	// schedule: the changes in a safe order
 	p.scheduled = p.schedule()
@@ -844,10 +845,6 @@ func (p *planner) matchUserRows(curKeys []state.KeyHash) {
 			}
 		}
 		if !ok {
-			if f := du.MissingName(); f != "" {
-				p.userProblem(i32, f, "a new user needs a %s: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none", f)
-				continue
-			}
 			if creates == nil {
 				creates = map[string]userRowIdx{}
 			}
@@ -864,6 +861,22 @@ func (p *planner) matchUserRows(curKeys []state.KeyHash) {
 		}
 		r.current = u
 		p.users[u].row = i32
+	}
+}
+
+// checkNewUsers refuses each user create the policy keeps whose row lacks a
+// first or last name: Convirza's Create User takes both and refuses an
+// empty one. (A create the policy drops needs none: update-only plans are
+// not held up by rows they would never send.)
+func (p *planner) checkNewUsers() {
+	for i := range p.userRows {
+		r := &p.userRows[i]
+		if r.invalid || !r.kept || r.decision() != decideCreate {
+			continue
+		}
+		if f := r.d.MissingName(); f != "" {
+			p.userProblem(userRowIdx(i), f, "a new user needs a %s: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none", f)
+		}
 	}
 }
 

@@ -142,3 +142,27 @@ func mustLimit(t *testing.T, s string) Limit {
 	}
 	return l
 }
+
+// A create the policy drops needs no name: an update-only plan is not held
+// up by a nameless row it would never send, while create-only refuses it.
+func TestNewUserNamesUnderPolicies(t *testing.T) {
+	c := withUsers(cur(grp(2, 1, "A", "A")), usr(100, 2, "kept@x.com", "standard"))
+	kept := du("kept@x.com", "A")
+	kept.LastName = ptr("Keeper")
+	d := withDesiredUsers(des(dg("A", "A", "")), kept, du("nameless@x.com", "A"))
+	p, err := Calculate(d, c, Options{Policy: PolicyUpdateOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1 update user kept@x.com {last_name:L100->Keeper}"}, summary(p)); diff != "" || p.Blocked() {
+		t.Errorf("update-only (-want +got), blocked %v:\n%s", p.Blocked(), diff)
+	}
+	p, err = Calculate(d, c, Options{Policy: PolicyCreateOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"invalid user nameless@x.com [first_name]: a new user needs a first_name: Convirza's Create User takes first_name and last_name, and refuses an empty one; the row has none"}
+	if diff := cmp.Diff(want, summary(p)); diff != "" || !p.Blocked() {
+		t.Errorf("create-only (-want +got), blocked %v:\n%s", p.Blocked(), diff)
+	}
+}
