@@ -226,25 +226,45 @@ func (c *csvSource) nextFast() (rec []string, line int, ok bool, err error) {
 		if int64(len(b)) > maxRecordBytes || bytes.IndexByte(body, '\r') >= 0 {
 			return nil, 0, false, nil
 		}
-		// The cells are copied without their delimiters (and quotes) into
-		// one string, as encoding/csv keeps them.
-		buf, ends, ok := splitLine(body, byte(c.comma), c.fastBuf[:0], c.fastEnds[:0])
-		if !ok {
-			return nil, 0, false, nil
+		// A line with a quote is split into a scratch buffer first (its
+		// cells lose their quotes); either way the record's text is then
+		// copied once into the source's chunk, as encoding/csv keeps a
+		// record in one string.
+		quoted := bytes.IndexByte(body, '"') >= 0
+		if quoted {
+			var ok bool
+			if c.fastBuf, c.fastEnds, ok = splitLine(body, byte(c.comma), c.fastBuf[:0], c.fastEnds[:0]); !ok {
+				return nil, 0, false, nil
+			}
 		}
-		c.fastBuf, c.fastEnds = buf, ends
 		c.fastOff += int64(len(b))
 		c.fastLine++
 		if len(body) == 0 {
 			continue // csv skips empty lines
 		}
-		c.valid = c.checkUTF8 && utf8.Valid(buf)
-		s := c.text(buf)
 		rec = c.fastRec[:0]
-		at := 0
-		for _, e := range ends {
-			rec = append(rec, s[at:e])
-			at = e
+		if quoted {
+			c.valid = c.checkUTF8 && utf8.Valid(c.fastBuf)
+			s := c.text(c.fastBuf)
+			at := 0
+			for _, e := range c.fastEnds {
+				rec = append(rec, s[at:e])
+				at = e
+			}
+		} else {
+			// The cells are the line's bytes between its delimiters.
+			c.valid = c.checkUTF8 && utf8.Valid(body)
+			s := c.text(body)
+			comma := byte(c.comma)
+			for {
+				i := strings.IndexByte(s, comma)
+				if i < 0 {
+					break
+				}
+				rec = append(rec, s[:i])
+				s = s[i+1:]
+			}
+			rec = append(rec, s)
 		}
 		c.fastRec = rec
 		c.lastLine = c.fastLine
