@@ -34,24 +34,11 @@ func phoneE164(s string) (string, bool) {
 	}
 	var buf [24]byte
 	buf[0] = '+'
-	n := 1
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if n == len(buf) {
-				return "", false
-			}
-			buf[n] = c
-			n++
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return "", false
-		}
-	}
-	if c := s[len(s)-1]; c < '0' || c > '9' {
+	d, ok := dialDigits(s[1:], buf[1:])
+	if !ok {
 		return "", false
 	}
+	n := 1 + d
 	digits := buf[1:n]
 	if len(digits) < 4 || digits[0] == '0' {
 		return "", false
@@ -76,6 +63,31 @@ func phoneE164(s string) (string, bool) {
 		return "", false
 	}
 	return string(buf[:n]), true
+}
+
+// dialDigits copies the digits of a dial string into buf, skipping its
+// separators (isDialSep), and returns how many there are. It is false for
+// any other byte, for more digits than buf holds, and for a string that
+// does not end in a digit.
+func dialDigits(s string, buf []byte) (int, bool) {
+	if s == "" || s[len(s)-1] < '0' || s[len(s)-1] > '9' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(buf) {
+				return 0, false
+			}
+			buf[n] = c
+			n++
+		case isDialSep(c):
+		default:
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // e164Country is what phoneE164 needs of one country calling code.

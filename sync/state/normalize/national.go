@@ -37,22 +37,8 @@ func phoneNational(s, region string) (string, bool) {
 		return "", false
 	}
 	var buf [24]byte
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if n == len(buf) {
-				return "", false
-			}
-			buf[n] = c
-			n++
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return "", false
-		}
-	}
-	if c := s[len(s)-1]; c < '0' || c > '9' {
+	n, ok := dialDigits(s, buf[:])
+	if !ok {
 		return "", false
 	}
 	digits := buf[:n]
