@@ -488,7 +488,7 @@ func (l *loader) resolveGroup(u *state.DesiredUser) string {
 // an email has no email key), so with no invalid row it is kept as it is.
 func (l *loader) userKeys(byEmail, byExt []state.KeyHash) *state.UserKeys {
 	s := &l.u
-	anyBad := slices.Contains(s.bad, true)
+	bad := count(s.bad)
 	var at []int32 // the row's index among the valid rows, or -1
 	renumber := func(withEmail bool) {
 		at = make([]int32, len(s.rows))
@@ -507,8 +507,8 @@ func (l *loader) userKeys(byEmail, byExt []state.KeyHash) *state.UserKeys {
 		}
 	}
 	keep := func(i int32) (int32, bool) { return at[i], at[i] >= 0 }
-	x := &state.UserKeys{Match: state.MatchEmail, Users: len(s.rows) - count(s.bad)}
-	if anyBad {
+	x := &state.UserKeys{Match: state.MatchEmail, Users: len(s.rows) - bad}
+	if bad > 0 {
 		renumber(false)
 		byEmail = keyjoin.Keep(byEmail, keep)
 	}

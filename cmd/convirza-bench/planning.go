@@ -91,7 +91,6 @@ func (b *bench) planning(ctx context.Context) (*section, error) {
 	}
 	b.logf("plan: raw encoding/csv read and mapping.Load, taking turns, %d runs", planRuns)
 	ldT, err := turns(ctx, rawRun(func() { ds = nil }), func() (usage, error) {
-		ds = nil
 		return measure(func() error {
 			var err error
 			ds, err = load(gp, up, in.rootExt)
@@ -105,7 +104,6 @@ func (b *bench) planning(ctx context.Context) (*section, error) {
 	cur := b.planCurrent()
 	b.logf("plan: raw encoding/csv read and plan.Calculate, taking turns, %d runs", planRuns)
 	calcT, err := turns(ctx, rawRun(func() { p = nil }), func() (usage, error) {
-		p = nil
 		return measure(func() error {
 			var err error
 			if p, err = plan.Calculate(ds, cur, plan.Options{Policy: plan.PolicyUpsert}); err != nil {
